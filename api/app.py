@@ -1,0 +1,67 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from handlers.broker import describe
+from handlers.runtime import Runtime
+from web import pages
+from workflow.db import unit_of_work
+from workflow.settings import Settings, get_settings
+
+from . import errors
+from .routes import auth, members, photos, places, requests
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Shoubanping (收办评) runs the loop Chinese urban communities run on residents' requests:
+**collect** (收) them by resident report, staff inspection or member visit; **handle** (办) them in the
+community, on the members' task board or at the street office; **evaluate** (评) every result.
+
+Authenticate with `POST /api/v1/auth/login` and send `Authorization: Bearer <token>`. Every error has
+the shape `{"error": {"code", "message", "details"}}`; `code` is stable, `message` follows
+`Accept-Language` (Simplified Chinese by default, `en` for English).
+"""
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. With ``runtime`` given the caller owns it (tests); otherwise the app starts its
+    own runtime (database, broker, outbox relay, embedded worker) in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if runtime is not None:
+            app.state.runtime = runtime
+            yield
+            return
+        own = Runtime(settings or get_settings()).start()
+        app.state.runtime = own
+        log.info("broker: %s", describe(own.settings))
+        try:
+            yield
+        finally:
+            own.stop()
+
+    app = FastAPI(title="Shoubanping 收办评", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    if runtime is not None:
+        app.state.runtime = runtime
+    errors.install(app)
+    for module in (auth, requests, members, places, photos):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(pages.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz():
+        """Liveness and readiness: the database answers, and how many outbox rows wait."""
+        rt: Runtime = app.state.runtime
+        with unit_of_work(rt.sessions) as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "broker": describe(rt.settings), "outbox_pending": rt.pending_outbox()}
+
+    return app

@@ -1,0 +1,168 @@
+"""The ``shoubanping`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+import click
+
+from workflow.settings import Settings, get_settings
+
+DEMO_DB = "sqlite:///shoubanping-demo.db"
+
+
+def _settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides) if overrides else get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise click.ClickException(str(exc)) from exc
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Shoubanping (收办评): collect, handle and evaluate residents' requests.
+
+    Settings come from SHOUBANPING_* environment variables; see README.md.
+    """
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Start on a seeded demo street (its own SQLite file unless "
+              "SHOUBANPING_DATABASE_URL is set) and print the demo accounts.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--log-level", default="info", show_default=True)
+def serve(demo: bool, host: str, port: int, log_level: str) -> None:
+    """Run the HTTP server. Without SHOUBANPING_REDIS_URL it also runs the worker in-process."""
+    import uvicorn
+
+    from workflow import migrate
+
+    _logging(log_level)
+    overrides: dict = {}
+    if demo:
+        overrides["dev_mode"] = True
+        if "SHOUBANPING_DATABASE_URL" not in os.environ:
+            overrides["database_url"] = DEMO_DB
+    settings = _settings(**overrides)
+    migrate.upgrade(settings.database_url)
+    if demo:
+        from workflow import demo as demo_data
+
+        _seed_demo(settings, demo_data)
+        click.echo(demo_data.accounts_text())
+    from .app import create_app
+
+    click.echo(f"Shoubanping on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def _seed_demo(settings: Settings, demo_data) -> bool:
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            return demo_data.seed(session, settings)
+    finally:
+        engine.dispose()
+
+
+@main.command()
+@click.option("--threads", default=None, type=int, help="Worker threads (default SHOUBANPING_WORKER_THREADS).")
+@click.option("--log-level", default="info", show_default=True)
+def worker(threads: int | None, log_level: str) -> None:
+    """Run a dramatiq worker on Redis (SHOUBANPING_REDIS_URL), with an outbox relay beside it.
+
+    Run as many as you like; each consumes from the same queue."""
+    from handlers.broker import describe
+    from handlers.runtime import Runtime
+
+    _logging(log_level)
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("SHOUBANPING_REDIS_URL is not set: in embedded mode `serve` runs the worker.")
+    if threads:
+        settings = settings.model_copy(update={"worker_threads": threads})
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runtime = Runtime(settings, worker=True).start()
+    click.echo(f"worker running: {describe(settings)}, {settings.worker_threads} threads", err=True)
+    try:
+        stop.wait()
+    finally:
+        runtime.stop()
+        click.echo("worker stopped", err=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def upgrade(revision: str) -> None:
+    """Apply Alembic migrations up to REVISION."""
+    from workflow import migrate
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("demo")
+def demo_command() -> None:
+    """Seed a demo street into the configured database (which must be empty): 2 communities, grids,
+    buildings, staff, secretaries, 20 members from 3 home units, residents and requests in every state."""
+    from workflow import demo as demo_data
+    from workflow import migrate
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url)
+    if not _seed_demo(settings, demo_data):
+        raise click.ClickException("the database already holds data; the demo seeds only an empty one")
+    click.echo(demo_data.accounts_text())
+
+
+@main.command("create-account")
+@click.option("--username", required=True)
+@click.option("--display-name", required=True)
+@click.option("--role", type=click.Choice(["resident", "staff", "member", "street_officer", "secretary", "admin"]),
+              required=True)
+@click.option("--community-id", type=int, default=None)
+@click.option("--street-id", type=int, default=None)
+@click.option("--unit-id", type=int, default=None)
+@click.password_option(help="Prompted for when not given.")
+def create_account(username, display_name, role, community_id, street_id, unit_id, password) -> None:
+    """Create an account, for example the first administrator."""
+    from workflow.commands import accounts
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.errors import DomainError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            account = accounts.create_account(
+                session, username=username, password=password, display_name=display_name, role=role,
+                community_id=community_id, street_id=street_id, unit_id=unit_id,
+            )
+            click.echo(f"created {account.role.value} {account.username} (id {account.id})")
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message.render('en')}") from exc
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

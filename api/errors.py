@@ -1,0 +1,69 @@
+"""One shape for every error: ``{"error": {"code", "message", "details"}}``, message in the
+caller's language."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
+
+from workflow.errors import DomainError
+from workflow.i18n import Text, _, negotiate
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: ("bad_request", _("The request could not be understood.")),
+    401: ("not_authenticated", _("Please log in.")),
+    403: ("forbidden", _("You may not do that.")),
+    404: ("not_found", _("Nothing here.")),
+    405: ("method_not_allowed", _("That method is not allowed here.")),
+    413: ("payload_too_large", _("The request is too large.")),
+}
+
+
+def error_response(request: Request, status: int, code: str, message: Text, details: dict | None = None,
+                   headers: dict | None = None) -> JSONResponse:
+    locale = negotiate(request.headers.get("accept-language"))
+    body = {"error": {"code": code, "message": message.render(locale), "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(request, exc.status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        fields = [
+            {"loc": [str(p) for p in err.get("loc", ())], "type": err.get("type"), "msg": err.get("msg")}
+            for err in exc.errors()
+        ]
+        return error_response(request, 422, "validation_error",
+                              _("Some fields are missing or have the wrong type."), {"fields": fields})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        code, message = HTTP_CODES.get(exc.status_code, ("http_error", _("The request failed.")))
+        return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    @app.exception_handler(IntegrityError)
+    async def concurrent_update(request: Request, exc: Exception):
+        log.info("concurrent update refused: %s", exc)
+        return error_response(request, 409, "concurrent_update",
+                              _("Someone changed this at the same moment. Reload and try again."))
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError):
+        log.warning("database operational error: %s", exc)
+        return error_response(request, 503, "database_unavailable",
+                              _("The database is busy or unavailable. Try again shortly."),
+                              headers={"Retry-After": "2"})

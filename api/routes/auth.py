@@ -1,0 +1,60 @@
+"""Logging in and out, resident sign-up, who am I, and admin-made accounts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from workflow.access import Actor
+from workflow.commands import accounts
+from workflow.errors import Forbidden
+from workflow.i18n import _
+from workflow.models import Role
+
+from .. import schemas as s
+from ..context import Ctx, get_ctx
+
+router = APIRouter(tags=["accounts"], responses={401: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
+
+
+@router.post("/auth/login", response_model=s.TokenOut)
+def login(body: s.LoginIn, ctx: Ctx = Depends(get_ctx)):
+    """Exchange a username and password for a bearer token (send it as `Authorization: Bearer ...`)."""
+    with ctx.transaction(auth=False) as tx:
+        token, row, account = accounts.login(tx.session, ctx.settings, body.username, body.password)
+        actor = Actor.of(tx.session, account)
+        return s.TokenOut(access_token=token, expires_at=row.expires_at, account=s.account_out(account, actor))
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(ctx: Ctx = Depends(get_ctx)):
+    """Revoke the token used for this call."""
+    with ctx.transaction() as tx:
+        accounts.logout(tx.session, ctx.settings, ctx.token)
+    return Response(status_code=204)
+
+
+@router.post("/auth/signup", response_model=s.AccountOut, status_code=201, responses={409: {"model": s.ErrorOut}})
+def signup(body: s.SignupIn, ctx: Ctx = Depends(get_ctx)):
+    """A resident creates their own account."""
+    with ctx.transaction(auth=False) as tx:
+        account = accounts.create_account(tx.session, role=Role.resident, **body.model_dump())
+        return s.account_out(account)
+
+
+@router.get("/me", response_model=s.AccountOut)
+def me(ctx: Ctx = Depends(get_ctx)):
+    """The logged-in account."""
+    with ctx.transaction() as tx:
+        return s.account_out(tx.account, tx.actor)
+
+
+@router.post("/accounts", response_model=s.AccountOut, status_code=201,
+             responses={403: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}})
+def create_account(body: s.AccountIn, ctx: Ctx = Depends(get_ctx)):
+    """Admins create accounts of any role: staff and secretaries with their community or street,
+    street officers with their street, members with their home unit."""
+    with ctx.transaction() as tx:
+        if tx.actor.role != Role.admin:
+            raise Forbidden(_("Only administrators create accounts."), code="role_not_allowed")
+        account = accounts.create_account(tx.session, **body.model_dump())
+        return s.account_out(account, Actor.of(tx.session, account))

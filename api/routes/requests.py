@@ -1,0 +1,124 @@
+"""Requests: submit, read, and one endpoint per lifecycle trigger."""
+
+# No `from __future__ import annotations` here: the trigger endpoints are built in a loop and
+# FastAPI must see their body types as real classes, not strings.
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from workflow import lifecycle
+from workflow.access import can_view
+from workflow.commands import handling, intake
+from workflow.errors import Forbidden, InvalidInput
+from workflow.i18n import _
+from workflow.models import Role, Status
+from workflow.repository import requests as repo
+
+from .. import schemas as s
+from ..context import Ctx, get_ctx
+
+router = APIRouter(tags=["requests"], responses={401: {"model": s.ErrorOut}, 404: {"model": s.ErrorOut}})
+
+
+@router.post("/requests", status_code=201, response_model=s.RequestDetailOut,
+             responses={403: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
+def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_ctx)):
+    """Collect a request (收). Residents report (`report`), community staff record what they find on
+    inspection rounds (`inspection`), registered members record what they find on home visits
+    (`visit`). The request is routed right after it is stored."""
+    with ctx.transaction() as tx:
+        request = intake.submit(tx.session, tx.actor, intake.Submission(**body.model_dump()))
+        return s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
+
+
+@router.get("/requests/mine", response_model=list[s.RequestOut])
+def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_ctx)):
+    """What the caller brought in: a resident's reports, staff's inspections, a member's visits."""
+    with ctx.transaction() as tx:
+        rows = repo.mine(tx.session, tx.actor, limit=limit, offset=offset)
+        return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
+
+
+@router.get("/requests/{request_id}", response_model=s.RequestDetailOut)
+def get_request(request_id: int, ctx: Ctx = Depends(get_ctx)):
+    """One request with its full event history, claims and evaluations, if the caller may see it."""
+    with ctx.transaction() as tx:
+        request = repo.get(tx.session, request_id)
+        if request is None or not can_view(tx.session, tx.actor, request):
+            raise repo.not_found(request_id)
+        return s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
+
+
+@router.post("/requests/{request_id}/evaluation", response_model=s.RequestDetailOut,
+             responses={403: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
+def evaluate(request_id: int, body: s.EvaluationIn, ctx: Ctx = Depends(get_ctx)):
+    """评: the reporting resident (or, for requests no resident reported, the secretary) evaluates the
+    result. Satisfied or basically satisfied *and* solved closes the request (`evaluate`); anything else
+    reopens it for another round (`reopen`). Either way the evaluation is kept and counts."""
+    params = body.model_dump()
+    content = body.satisfaction != "unsatisfied" and body.solved
+    with ctx.transaction() as tx:
+        fired = handling.fire(tx.session, ctx.settings, tx.actor, request_id, "evaluate" if content else "reopen",
+                              params)
+        return s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
+
+
+TRIGGER_BODIES = {
+    "route_to_community": (s.NoteIn, "Staff take the request into community handling."),
+    "publish_task": (s.NoteIn, "Staff publish the request on the task board for registered members."),
+    "escalate": (s.NoteIn, "Staff escalate the request to the street office."),
+    "return_to_community": (s.ReasonIn, "The street office returns the request to the community, with a reason."),
+    "claim": (s.NoteIn, "A member registered with the community claims the task (within their claim limit)."),
+    "release": (s.NoteIn, "The claiming member gives the task back; this counts against them."),
+    "withdraw": (s.NoteIn, "Staff take an unclaimed task back into community handling."),
+    "report_result": (s.ReportResultIn, "The claiming member reports what was done, with service hours."),
+    "send_back": (s.ReasonIn, "Staff send the member's result back for more work, with a reason."),
+    "verify": (s.VerifyIn, "Staff accept the member's result and appraise it from 1 to 5."),
+    "resolve": (s.ResultIn, "Community staff (or, when escalated, the street office) resolve the request."),
+    "reject": (s.ReasonIn, "Staff decline a request that is out of scope, with a reason."),
+    "merge": (s.MergeIn, "Staff close a duplicate into the request it repeats."),
+}
+OPTIONAL_BODY = {s.NoteIn}
+
+
+def _trigger_endpoint(trigger: str, body_model: type, doc: str):
+    optional = body_model in OPTIONAL_BODY
+
+    def endpoint(request_id: int, body: body_model = Body(None if optional else ...),  # type: ignore[valid-type]
+                 ctx: Ctx = Depends(get_ctx)):
+        params = body.model_dump() if body is not None else {}
+        with ctx.transaction() as tx:
+            fired = handling.fire(tx.session, ctx.settings, tx.actor, request_id, trigger, params)
+            return s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
+
+    sources = sorted({st.value for t in lifecycle.TRANSITIONS if t.trigger == trigger for st in t.sources})
+    endpoint.__doc__ = f"{doc}\n\nAllowed from: {', '.join(sources)}."
+    endpoint.__name__ = trigger
+    return endpoint
+
+
+for _trigger, (_model, _doc) in TRIGGER_BODIES.items():
+    router.add_api_route(
+        f"/requests/{{request_id}}/{_trigger.replace('_', '-')}",
+        _trigger_endpoint(_trigger, _model, _doc),
+        methods=["POST"],
+        response_model=s.RequestDetailOut,
+        summary=lifecycle.TRIGGER_LABELS[_trigger].render("en"),
+        responses={403: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}},
+    )
+
+
+@router.get("/queue", response_model=list[s.RequestOut], tags=["queues"])
+def queue(status: list[str] = Query(default=[]), limit: int = Query(50, ge=1, le=200),
+          offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_ctx)):
+    """The caller's desk, nearest deadline first: community staff see their community's requests
+    that wait for them; street officers the requests escalated to their street; secretaries their
+    whole scope. Filter with `status` (repeatable)."""
+    try:
+        statuses = [Status(v) for v in status]
+    except ValueError:
+        raise InvalidInput(_("Unknown status in the filter."), code="unknown_status") from None
+    with ctx.transaction() as tx:
+        if tx.actor.role not in (Role.staff, Role.street_officer, Role.secretary, Role.admin):
+            raise Forbidden(_("Only staff, street officers and secretaries have a queue."), code="role_not_allowed")
+        rows = repo.queue(tx.session, tx.actor, statuses=statuses, limit=limit, offset=offset)
+        return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]

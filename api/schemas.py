@@ -1,0 +1,313 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from workflow import lifecycle
+from workflow.access import Actor
+from workflow.commands.handling import ROLE_KINDS
+from workflow.models import Account, Category, Claim, Evaluation, Request, RequestEvent, Role
+from workflow.repository import requests as repo
+
+Strict = ConfigDict(extra="forbid", strict=True)
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+class LoginIn(BaseModel):
+    model_config = Strict
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=200)
+
+
+class SignupIn(BaseModel):
+    """A resident creates their own account."""
+
+    model_config = Strict
+    username: str = Field(max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(max_length=100)
+    phone: str | None = Field(None, max_length=32)
+    community_id: int | None = Field(None, description="The community the resident lives in.")
+
+
+class AccountIn(SignupIn):
+    """An admin creates any kind of account."""
+
+    role: Role
+    street_id: int | None = None
+    unit_id: int | None = Field(None, description="Home unit; required for members.")
+
+
+class SubmitIn(BaseModel):
+    model_config = Strict
+    channel: Literal["report", "inspection", "visit"] = Field(
+        description="report (a resident), inspection (community staff), visit (a registered member)."
+    )
+    category: str = Field(max_length=32, description="A leaf category code, see GET /api/v1/categories.")
+    description: str = Field(description="What is wrong, at most 2000 characters.")
+    community_id: int | None = Field(None, description="Defaults to the caller's own community.")
+    grid_id: int | None = None
+    building_id: int | None = None
+    address: str = Field("", max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    contact_name: str = Field("", max_length=100, description="For visits: the resident visited.")
+    contact_phone: str = Field("", max_length=32)
+    photo_ids: list[int] = Field(default_factory=list, description="Ids from POST /api/v1/photos.")
+
+
+class NoteIn(BaseModel):
+    model_config = Strict
+    note: str = Field("", max_length=500)
+
+
+class ReasonIn(BaseModel):
+    model_config = Strict
+    reason: str = Field(max_length=500, description="Required: why.")
+
+
+class ResultIn(BaseModel):
+    model_config = Strict
+    result: str = Field(max_length=2000, description="What was done.")
+
+
+class ReportResultIn(ResultIn):
+    hours: Decimal = Field(description="Service hours spent, more than 0 and at most 24.", max_digits=4,
+                           decimal_places=1)
+    photo_ids: list[int] = Field(default_factory=list)
+    # Not strict: hours arrive as JSON numbers and become Decimal.
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class VerifyIn(BaseModel):
+    model_config = Strict
+    appraisal: int = Field(description="Staff appraisal of the member's work, 1 (poor) to 5 (excellent).")
+    note: str = Field("", max_length=500)
+
+
+class EvaluationIn(BaseModel):
+    model_config = Strict
+    satisfaction: Literal["satisfied", "basically_satisfied", "unsatisfied"]
+    solved: bool
+    comment: str = Field("", max_length=500)
+
+
+class MergeIn(BaseModel):
+    model_config = Strict
+    duplicate_of: int = Field(description="The request this one duplicates.")
+    note: str = Field("", max_length=500)
+
+
+class RegistrationIn(BaseModel):
+    model_config = Strict
+    community_id: int
+
+
+# --- output --------------------------------------------------------------------------------------
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Machine-readable, stable.")
+    message: str = Field(description="For a person, in the language of Accept-Language (Chinese by default).")
+    details: dict = Field(default_factory=dict)
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    community_id: int | None
+    street_id: int | None
+    member_id: int | None = None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    account: AccountOut
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    name_zh: str
+    name_en: str
+    parent: str | None
+    urgency: str
+    default_route: str
+
+
+class EventOut(BaseModel):
+    id: int
+    trigger: str
+    label: str
+    from_status: str | None
+    to_status: str
+    actor_id: int | None
+    actor_role: str
+    note: str
+    data: dict
+    created_at: datetime
+
+
+class ClaimOut(BaseModel):
+    id: int
+    request_id: int
+    member_id: int
+    round: int
+    status: str
+    claimed_at: datetime
+    result: str
+    hours: Decimal | None
+    reported_at: datetime | None
+    send_back_count: int
+    appraisal: int | None
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    round: int
+    evaluator_role: str
+    satisfaction: str
+    solved: bool
+    comment: str
+    created_at: datetime
+
+
+class RequestOut(BaseModel):
+    id: int
+    status: str
+    status_label: str
+    channel: str
+    category: str
+    community_id: int
+    street_id: int
+    grid_id: int | None
+    building_id: int | None
+    address: str
+    description: str
+    contact_name: str | None
+    contact_phone: str | None
+    reporter_id: int | None
+    collector_id: int
+    route: str | None
+    reopen_count: int
+    result: str
+    submitted_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    respond_by: datetime | None
+    resolve_by: datetime | None
+    claim_by: datetime | None
+    evaluate_by: datetime | None
+    merged_into_id: int | None
+    actions: list[str] = Field(description="Actions the caller may take now.")
+
+
+class RequestDetailOut(RequestOut):
+    events: list[EventOut]
+    claims: list[ClaimOut]
+    evaluations: list[EvaluationOut]
+    photo_ids: list[int]
+
+
+class ClaimWithRequestOut(BaseModel):
+    claim: ClaimOut
+    request: RequestOut
+
+
+class RegistrationOut(BaseModel):
+    id: int
+    community_id: int
+    status: str
+    registered_at: datetime
+    ended_at: datetime | None
+
+
+# --- building outputs ---------------------------------------------------------------------------
+
+def account_out(account: Account, actor: Actor | None = None) -> AccountOut:
+    return AccountOut(id=account.id, username=account.username, display_name=account.display_name,
+                      role=account.role.value, community_id=account.community_id, street_id=account.street_id,
+                      member_id=actor.member_id if actor else None)
+
+
+def category_out(category: Category, parent_code: str | None, locale: str) -> CategoryOut:
+    return CategoryOut(code=category.code, name=category.name_zh if locale != "en" else category.name_en,
+                       name_zh=category.name_zh, name_en=category.name_en, parent=parent_code,
+                       urgency=category.urgency.value, default_route=category.default_route.value)
+
+
+def actions_for(actor: Actor, request: Request) -> list[str]:
+    """Triggers from the current state open to the caller's role (the command still checks the rest)."""
+    kinds = ROLE_KINDS.get(actor.role, frozenset())
+    return [t.trigger for t in lifecycle.TRANSITIONS if request.status in t.sources and kinds & t.who]
+
+
+def _sees_contact(actor: Actor, request: Request) -> bool:
+    return actor.role in (Role.staff, Role.street_officer, Role.secretary, Role.admin) or actor.account_id in (
+        request.reporter_id, request.collector_id)
+
+
+def request_out(session: Session, actor: Actor, request: Request, locale: str) -> RequestOut:
+    category = session.get(Category, request.category_id)
+    contact = _sees_contact(actor, request)
+    return RequestOut(
+        id=request.id, status=request.status.value,
+        status_label=lifecycle.STATUS_LABELS[request.status].render(locale),
+        channel=request.channel.value, category=category.code, community_id=request.community_id,
+        street_id=request.street_id, grid_id=request.grid_id, building_id=request.building_id,
+        address=request.address, description=request.description,
+        contact_name=request.contact_name if contact else None,
+        contact_phone=request.contact_phone if contact else None,
+        reporter_id=request.reporter_id, collector_id=request.collector_id,
+        route=request.route.value if request.route else None, reopen_count=request.reopen_count,
+        result=request.result, submitted_at=request.submitted_at, responded_at=request.responded_at,
+        resolved_at=request.resolved_at, closed_at=request.closed_at, respond_by=request.respond_by,
+        resolve_by=request.resolve_by, claim_by=request.claim_by, evaluate_by=request.evaluate_by,
+        merged_into_id=request.merged_into_id, actions=actions_for(actor, request),
+    )
+
+
+def event_out(event: RequestEvent, locale: str) -> EventOut:
+    return EventOut(id=event.id, trigger=event.trigger, label=lifecycle.EVENT_LABELS[event.trigger].render(locale),
+                    from_status=event.from_status, to_status=event.to_status, actor_id=event.actor_id,
+                    actor_role=event.actor_role, note=event.note, data=event.data or {},
+                    created_at=event.created_at)
+
+
+def claim_out(claim: Claim) -> ClaimOut:
+    return ClaimOut(id=claim.id, request_id=claim.request_id, member_id=claim.member_id, round=claim.round,
+                    status=claim.status.value, claimed_at=claim.claimed_at, result=claim.result, hours=claim.hours,
+                    reported_at=claim.reported_at, send_back_count=claim.send_back_count,
+                    appraisal=claim.appraisal)
+
+
+def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
+    return EvaluationOut(id=evaluation.id, round=evaluation.round, evaluator_role=evaluation.evaluator_role,
+                         satisfaction=evaluation.satisfaction.value, solved=evaluation.solved,
+                         comment=evaluation.comment, created_at=evaluation.created_at)
+
+
+def request_detail_out(session: Session, actor: Actor, request: Request, locale: str) -> RequestDetailOut:
+    base = request_out(session, actor, request, locale)
+    return RequestDetailOut(
+        **base.model_dump(),
+        events=[event_out(e, locale) for e in repo.events(session, request.id)],
+        claims=[claim_out(c) for c in repo.claims(session, request.id)],
+        evaluations=[evaluation_out(e) for e in repo.evaluations(session, request.id)],
+        photo_ids=repo.photo_ids(session, request.id),
+    )

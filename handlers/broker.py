@@ -1,0 +1,40 @@
+"""Building the dramatiq broker: Redis in production, the StubBroker when embedded."""
+
+from __future__ import annotations
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
+
+from workflow.settings import Settings
+
+QUEUE = "default"
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    if settings.redis_url:
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=15
+        )
+        broker: dramatiq.Broker = RedisBroker(client=client, namespace=settings.redis_namespace)
+    else:
+        broker = StubBroker()
+        # The stub re-raises actor errors in join() by default; embedded mode retries like Redis does.
+        broker.emit_after("process_boot")
+    broker.add_middleware(CurrentMessage())
+    return broker
+
+
+def describe(settings: Settings) -> str:
+    if settings.redis_url:
+        return f"redis ({_redact(settings.redis_url)}, namespace {settings.redis_namespace})"
+    return "embedded (StubBroker, in-process worker)"
+
+
+def _redact(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,92 @@
+"""One process's moving parts: engine, sessions, broker, actors, relay and (optionally) a worker.
+
+``serve`` builds a Runtime with the relay and, when no Redis URL is set, an in-process worker;
+``worker`` builds one with a dramatiq worker on Redis; tests build either.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import dramatiq
+from dramatiq import Worker
+from sqlalchemy import func, select
+
+from workflow import outbox
+from workflow.db import make_engine, make_session_factory, unit_of_work
+from workflow.models import OutboxMessage, OutboxStatus
+from workflow.settings import Settings
+
+from .actors import declare
+from .broker import QUEUE, build_broker
+from .relay import Relay
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, worker: bool | None = None, relay: bool = True):
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions = make_session_factory(self.engine)
+        self.broker = build_broker(settings)
+        dramatiq.set_broker(self.broker)
+        self.actors = declare(self.broker, self.sessions, settings)
+        self.relay = Relay(self.sessions, self.broker, interval=settings.relay_interval_seconds) if relay else None
+        # Embedded mode always runs its own worker: nothing else would consume the StubBroker.
+        self.run_worker = (settings.redis_url is None) if worker is None else worker
+        self.worker: Worker | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.settings.redis_url is None
+
+    def start(self) -> Runtime:
+        if self.relay is not None:
+            outbox.on_commit_wake(self.relay.wake)
+            self.relay.start()
+            self.relay.wake()  # rows left pending by an earlier run
+        if self.run_worker:
+            self.worker = Worker(self.broker, worker_threads=self.settings.worker_threads, worker_timeout=100)
+            self.worker.start()
+        return self
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            outbox.remove_wake(self.relay.wake)
+            self.relay.stop()
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        self.broker.close()
+        self.engine.dispose()
+
+    def pending_outbox(self) -> int:
+        with unit_of_work(self.sessions) as session:
+            return session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.pending)
+            ) or 0
+
+    def drain(self, timeout: float = 30) -> None:
+        """Publish every pending outbox row and wait until the worker has processed them all,
+        including the messages those actors wrote in turn. For the CLI's demo and for tests."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.relay is not None:
+                self.relay.publish_pending()
+            remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            self.broker.join(QUEUE, timeout=remaining_ms)
+            if self.worker is not None:
+                self.worker.join()
+            if self.pending_outbox() == 0:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"outbox still has {self.pending_outbox()} pending rows after {timeout}s")
+            time.sleep(0.05)
+
+    def __enter__(self) -> Runtime:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

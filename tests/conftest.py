@@ -1,0 +1,241 @@
+"""Test fixtures on real parts.
+
+By default the suite runs on SQLite and the embedded broker (StubBroker with a real dramatiq worker
+thread). With SHOUBANPING_TEST_DATABASE_URL and SHOUBANPING_TEST_REDIS_URL set it runs the same
+tests on PostgreSQL and Redis, with a dramatiq worker consuming from Redis. A service that is named
+but does not answer fails the run loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import redis
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from api.app import create_app
+from handlers.runtime import Runtime
+from workflow import migrate
+from workflow.access import Actor
+from workflow.commands import accounts, members
+from workflow.db import make_engine, make_session_factory, unit_of_work
+from workflow.models import Base, Building, Community, Grid, Role, Street, Unit
+from workflow.settings import Settings
+
+TEST_DB = os.environ.get("SHOUBANPING_TEST_DATABASE_URL")
+TEST_REDIS = os.environ.get("SHOUBANPING_TEST_REDIS_URL")
+PASSWORD = "correct-horse-battery"
+_HASH = accounts.hash_password(PASSWORD)
+
+# Tables emptied between tests on PostgreSQL; the seeded taxonomy stays.
+KEEP = {"categories", "alembic_version"}
+
+
+def pytest_report_header(config):
+    return [f"shoubanping backends: database={'postgresql' if TEST_DB else 'sqlite'}, "
+            f"broker={'redis' if TEST_REDIS else 'embedded StubBroker'}"]
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """A migrated database: a template SQLite file copied per test, or PostgreSQL reset once."""
+    if TEST_DB:
+        engine = create_engine(TEST_DB)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the named service is fatal
+            pytest.exit(f"SHOUBANPING_TEST_DATABASE_URL={TEST_DB} is set but PostgreSQL failed: {exc}", returncode=3)
+        finally:
+            engine.dispose()
+        migrate.upgrade(TEST_DB)
+        return {"kind": "postgresql", "url": TEST_DB}
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    migrate.upgrade(f"sqlite:///{template}")
+    return {"kind": "sqlite", "template": template}
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    if not TEST_REDIS:
+        return None
+    try:
+        redis.Redis.from_url(TEST_REDIS, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"SHOUBANPING_TEST_REDIS_URL={TEST_REDIS} is set but Redis failed: {exc}", returncode=3)
+    return TEST_REDIS
+
+
+@pytest.fixture
+def db_url(database, tmp_path):
+    if database["kind"] == "sqlite":
+        path = tmp_path / "shoubanping.db"
+        shutil.copyfile(database["template"], path)
+        yield f"sqlite:///{path}"
+        return
+    yield database["url"]
+    engine = create_engine(database["url"])
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url, redis_url, tmp_path) -> Settings:
+    return Settings(
+        dev_mode=True,
+        database_url=db_url,
+        redis_url=redis_url,
+        redis_namespace=f"sbp-test-{uuid.uuid4().hex[:8]}",
+        media_dir=str(tmp_path / "media"),
+        relay_interval_seconds=0.2,
+        worker_threads=4,
+    )
+
+
+@pytest.fixture
+def runtime(settings):
+    rt = Runtime(settings, worker=True).start()
+    yield rt
+    rt.stop()
+    if settings.redis_url:
+        client = redis.Redis.from_url(settings.redis_url)
+        keys = list(client.scan_iter(f"{settings.redis_namespace}*"))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def client(runtime):
+    with TestClient(create_app(runtime.settings, runtime)) as c:
+        yield c
+
+
+@dataclass
+class World:
+    """A small city: street 1 with communities A and B, street 2 with community C."""
+
+    runtime: Runtime
+    ids: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    actors: dict[str, Actor] = field(default_factory=dict)
+
+    def token(self, username: str) -> str:
+        return self.tokens[username]
+
+    def headers(self, username: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}", **extra}
+
+
+PEOPLE = [
+    # username, role, community, street, unit
+    ("resident_a", Role.resident, "A", None, None),
+    ("resident_b", Role.resident, "A", None, None),
+    ("staff_a", Role.staff, "A", None, None),
+    ("staff_b", Role.staff, "B", None, None),
+    ("officer_1", Role.street_officer, None, "S1", None),
+    ("officer_2", Role.street_officer, None, "S2", None),
+    ("secretary_a", Role.secretary, "A", None, None),
+    ("member_1", Role.member, None, None, "U1"),
+    ("member_2", Role.member, None, None, "U2"),
+    ("member_c", Role.member, None, None, "U1"),
+    ("admin", Role.admin, None, None, None),
+]
+REGISTRATIONS = {"member_1": ["A"], "member_2": ["A"], "member_c": ["C"]}
+
+
+def build_world(runtime: Runtime) -> World:
+    world = World(runtime)
+    with unit_of_work(runtime.sessions) as session:
+        streets = {code: Street(code=code, name=f"街道{code}") for code in ("S1", "S2")}
+        session.add_all(streets.values())
+        session.flush()
+        communities = {
+            code: Community(street_id=streets[st].id, code=code, name=f"社区{code}")
+            for code, st in (("A", "S1"), ("B", "S1"), ("C", "S2"))
+        }
+        session.add_all(communities.values())
+        session.flush()
+        for code, c in communities.items():
+            grid = Grid(community_id=c.id, name="一网格")
+            session.add(grid)
+            session.flush()
+            building = Building(community_id=c.id, grid_id=grid.id, name="1号楼", address=f"社区{code}1号楼")
+            session.add(building)
+            session.flush()
+            world.ids.update({f"community_{code}": c.id, f"grid_{code}": grid.id, f"building_{code}": building.id})
+        world.ids.update({f"street_{k}": v.id for k, v in streets.items()})
+        units = {"U1": Unit(name="区税务局"), "U2": Unit(name="市第一医院")}
+        session.add_all(units.values())
+        session.flush()
+        for username, role, community, street, unit in PEOPLE:
+            account = accounts.create_account(
+                session, username=username, password="", password_hash=_HASH, display_name=username, role=role,
+                community_id=communities[community].id if community else None,
+                street_id=streets[street].id if street else None,
+                unit_id=units[unit].id if unit else None,
+            )
+            actor = Actor.of(session, account)
+            for code in REGISTRATIONS.get(username, []):
+                members.register(session, actor, communities[code].id)
+            world.actors[username] = actor
+            world.ids[username] = account.id
+            world.tokens[username], _ = accounts.issue_token(session, runtime.settings, account)
+    return world
+
+
+@pytest.fixture
+def world(runtime) -> World:
+    return build_world(runtime)
+
+
+def make_member(runtime: Runtime, username: str, communities: list[int], unit_name: str = "区税务局") -> tuple[Actor, str]:
+    """A further member registered with ``communities``; returns the actor and a token."""
+    from sqlalchemy import select
+
+    with unit_of_work(runtime.sessions) as session:
+        unit = session.scalar(select(Unit).where(Unit.name == unit_name))
+        account = accounts.create_account(session, username=username, password="", password_hash=_HASH,
+                                          display_name=username, role=Role.member, unit_id=unit.id)
+        actor = Actor.of(session, account)
+        for cid in communities:
+            members.register(session, actor, cid)
+        token, _ = accounts.issue_token(session, runtime.settings, account)
+    return actor, token
+
+
+# --- a real HTTP server, for tests that need many clients at once -----------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(runtime):
+    port = _free_port()
+    config = uvicorn.Config(create_app(runtime.settings, runtime), host="127.0.0.1", port=port,
+                            log_level="warning", limit_concurrency=200)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

@@ -1,0 +1,1 @@
+"""HTML pages (Jinja2). They call the same commands and queries as the JSON API."""

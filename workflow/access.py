@@ -1,0 +1,101 @@
+"""Who is acting, and what they may see.
+
+An :class:`Actor` is an authenticated account (or a system process) reduced to what the rules need.
+``can_view`` is the single answer to "may this actor see this request"; the list queries in
+:mod:`workflow.repository.requests` apply the same rules in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, Role, Status
+
+SYSTEM_ROLES = ("router", "sweeper")
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str
+    account_id: int | None = None
+    community_id: int | None = None
+    street_id: int | None = None
+    member_id: int | None = None
+
+    @classmethod
+    def system(cls, role: str) -> Actor:
+        assert role in SYSTEM_ROLES
+        return cls(role=role)
+
+    @classmethod
+    def of(cls, session: Session, account: Account) -> Actor:
+        member_id = None
+        if account.role == Role.member:
+            member_id = session.scalar(select(Member.id).where(Member.account_id == account.id))
+        return cls(
+            role=account.role.value,
+            account_id=account.id,
+            community_id=account.community_id,
+            street_id=account.street_id,
+            member_id=member_id,
+        )
+
+    @property
+    def is_system(self) -> bool:
+        return self.role in SYSTEM_ROLES
+
+    def covers(self, request: Request) -> bool:
+        """Staff, officers and secretaries: is the request inside their community or street?"""
+        if self.community_id is not None:
+            return request.community_id == self.community_id
+        return self.street_id is not None and request.street_id == self.street_id
+
+
+def is_registered(session: Session, member_id: int | None, community_id: int) -> bool:
+    if member_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Registration.member_id == member_id,
+                    Registration.community_id == community_id,
+                    Registration.status == RegistrationStatus.active,
+                )
+            )
+        )
+    )
+
+
+def has_claimed(session: Session, member_id: int | None, request_id: int) -> bool:
+    if member_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(exists().where(Claim.member_id == member_id, Claim.request_id == request_id))
+        )
+    )
+
+
+def can_view(session: Session, actor: Actor, request: Request) -> bool:
+    role = actor.role
+    if actor.is_system or role == Role.admin:
+        return True
+    if role == Role.resident:
+        return request.reporter_id == actor.account_id
+    if role in (Role.staff, Role.street_officer, Role.secretary):
+        return actor.covers(request)
+    if role == Role.member:
+        # Members see what they collected or claimed, any open task (so that claiming in a
+        # community one is not registered with says so), and every request of their own
+        # communities that has been put on the task board.
+        return (
+            request.collector_id == actor.account_id
+            or request.status == Status.open_task
+            or has_claimed(session, actor.member_id, request.id)
+            or (request.published_at is not None and is_registered(session, actor.member_id, request.community_id))
+        )
+    return False

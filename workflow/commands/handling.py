@@ -1,0 +1,413 @@
+"""Firing lifecycle triggers: the checks, the move through the machine, the event row, and the
+side effects of each trigger, all in the caller's transaction.
+
+Checks run in a fixed order so that every refusal is predictable:
+
+1. the actor's role may never fire this trigger          403 ``role_not_allowed``
+2. the actor may not see this request                     404 ``request_not_found``
+3. the trigger does not apply to the current state        409 ``invalid_transition``
+4. the actor is not the right person for it               403 (``not_registered``, ``not_your_claim``, ...)
+5. the input is incomplete or out of range                422 (``reason_required``, ...)
+6. a business guard refuses (claim limit, time window)    409
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .. import lifecycle, outbox
+from ..access import Actor, can_view, is_registered
+from ..errors import Conflict, Forbidden, InvalidInput
+from ..i18n import _
+from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
+from ..models import (
+    Category,
+    Claim,
+    ClaimStatus,
+    Evaluation,
+    Member,
+    Request,
+    RequestEvent,
+    Role,
+    Route,
+    Satisfaction,
+    Status,
+    utcnow,
+)
+from ..repository import requests as repo
+from ..settings import Settings
+from . import photos as photo_cmds
+from .intake import set_deadlines
+
+# Which kinds of actor (lifecycle.KINDS) each account role can ever be.
+ROLE_KINDS: dict[str, frozenset[str]] = {
+    "router": frozenset({"router"}),
+    "sweeper": frozenset({"sweeper"}),
+    Role.staff: frozenset({"staff"}),
+    Role.street_officer: frozenset({"street_officer"}),
+    Role.member: frozenset({"member", "claimer"}),
+    Role.resident: frozenset({"evaluator"}),
+    Role.secretary: frozenset({"evaluator"}),
+    Role.admin: frozenset(),
+}
+HUMAN_HANDLERS = {Role.staff, Role.street_officer, Role.member, Role.secretary}
+MAX_REASON = 500
+MAX_TEXT = 2000
+
+
+@dataclass
+class Fired:
+    request: Request
+    event: RequestEvent
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fire(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    request_id: int,
+    trigger: str,
+    params: dict[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+) -> Fired:
+    params = dict(params or {})
+    now = now or utcnow()
+    if trigger not in lifecycle.TRIGGERS:
+        raise InvalidInput(_("Unknown action {trigger}.", trigger=trigger), code="unknown_trigger")
+    if not (ROLE_KINDS.get(actor.role, frozenset()) & lifecycle.who_may(trigger)):
+        raise Forbidden(
+            _("Your role cannot use “{action}”.", action=TRIGGER_LABELS[trigger]), code="role_not_allowed"
+        )
+    request = repo.get_for_update(session, request_id)
+    if not can_view(session, actor, request):
+        raise repo.not_found(request_id)
+    transition = lifecycle.transition_for(trigger, request.status)
+    if transition is None:
+        raise Conflict(
+            _(
+                "This request is {status}: “{action}” is not possible now.",
+                status=STATUS_LABELS[request.status],
+                action=TRIGGER_LABELS[trigger],
+            ),
+            code="invalid_transition",
+            details={"status": request.status.value, "trigger": trigger},
+        )
+    _check_relation(session, actor, request, trigger, transition.who)
+    note, data = HANDLERS[trigger](session, settings, actor, request, params, now)
+    from_status = request.status
+    lifecycle.move(request, trigger)
+    if request.responded_at is None and actor.role in HUMAN_HANDLERS:
+        request.responded_at = now
+    event = RequestEvent(
+        request_id=request.id,
+        trigger=trigger,
+        from_status=from_status.value,
+        to_status=request.status.value,
+        actor_id=actor.account_id,
+        actor_role=actor.role,
+        note=note,
+        data=data,
+        created_at=now,
+    )
+    session.add(event)
+    request.updated_at = now
+    session.flush()
+    return Fired(request, event)
+
+
+def _check_relation(session: Session, actor: Actor, request: Request, trigger: str, who: frozenset[str]) -> None:
+    kinds = ROLE_KINDS.get(actor.role, frozenset()) & who
+    if not kinds:
+        raise Forbidden(
+            _("In this state, your role cannot use “{action}”.", action=TRIGGER_LABELS[trigger]),
+            code="role_not_allowed",
+        )
+    (kind,) = kinds  # the table never offers one role two kinds for the same move
+    if kind in ("router", "sweeper"):
+        return
+    if kind in ("staff", "street_officer"):
+        if not actor.covers(request):  # pragma: no cover - can_view already refused them
+            raise Forbidden(_("This request is outside your area."), code="out_of_scope")
+        return
+    if kind == "member":
+        if not is_registered(session, actor.member_id, request.community_id):
+            raise Forbidden(
+                _("You are not registered with this community, so you cannot claim its tasks."),
+                code="not_registered",
+            )
+        return
+    if kind == "claimer":
+        claim = repo.live_claim(session, request.id)
+        if claim is None or claim.member_id != actor.member_id:
+            raise Forbidden(_("This task is claimed by someone else."), code="not_your_claim")
+        return
+    if kind == "evaluator":
+        if request.reporter_id is not None:
+            ok = actor.role == Role.resident and request.reporter_id == actor.account_id
+        else:
+            ok = actor.role == Role.secretary and actor.covers(request)
+        if not ok:
+            raise Forbidden(
+                _("Only the resident who reported this request may evaluate it."), code="not_evaluator"
+            )
+        return
+    raise AssertionError(kind)  # pragma: no cover
+
+
+# --- input helpers -----------------------------------------------------------------------------
+
+def _text(params: dict, key: str, *, code: str, message, limit: int = MAX_TEXT, required: bool = True) -> str:
+    value = params.get(key)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("{field} must be text.", field=key), code="invalid_type", details={"field": key})
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(message, code=code, details={"field": key})
+    if len(value) > limit:
+        raise InvalidInput(
+            _("{field} is longer than {limit} characters.", field=key, limit=limit),
+            code="text_too_long",
+            details={"field": key, "limit": limit},
+        )
+    return value
+
+
+def _reason(params: dict) -> str:
+    return _text(params, "reason", code="reason_required", message=_("Please give a reason."), limit=MAX_REASON)
+
+
+def _note(params: dict) -> str:
+    return _text(params, "note", code="", message=None, limit=MAX_REASON, required=False)
+
+
+# --- per-trigger effects: each returns (note, data) for the event row --------------------------
+
+def _route(route: Route):
+    def handler(session, settings, actor, request, params, now):
+        request.route = route
+        if route == Route.open_task:
+            request.claim_by = now + timedelta(hours=settings.claim_window_hours)
+            if request.published_at is None:
+                request.published_at = now
+        data = {"route": route.value}
+        if actor.role == "router":
+            data["rule"] = params.get("rule", "default")
+        return _note(params), data
+
+    return handler
+
+
+def _return_to_community(session, settings, actor, request, params, now):
+    request.route = Route.community
+    return _reason(params), {"route": Route.community.value}
+
+
+def _withdraw(session, settings, actor, request, params, now):
+    request.route = Route.community
+    request.claim_by = None
+    return _note(params), {"route": Route.community.value}
+
+
+def _claim(session, settings, actor, request, params, now):
+    # Lock the member too, so that one member's simultaneous claims cannot overrun the limit.
+    member = session.get(Member, actor.member_id, with_for_update=True)
+    limit = member.claim_limit or settings.default_claim_limit
+    held = repo.count_live_claims(session, member.id)
+    if held >= limit:
+        raise Conflict(
+            _("You already hold {held} open tasks; the limit is {limit}.", held=held, limit=limit),
+            code="claim_limit_reached",
+            details={"held": held, "limit": limit},
+        )
+    claim = Claim(request_id=request.id, member_id=member.id, round=request.round, claimed_at=now)
+    session.add(claim)
+    session.flush()
+    return _note(params), {"claim_id": claim.id, "member_id": member.id}
+
+
+def _release(session, settings, actor, request, params, now):
+    claim = repo.live_claim(session, request.id)
+    claim.status = ClaimStatus.released
+    claim.ended_at = now
+    request.claim_by = now + timedelta(hours=settings.claim_window_hours)
+    return _note(params), {"claim_id": claim.id, "member_id": claim.member_id}
+
+
+def _report_result(session, settings, actor, request, params, now):
+    result = _text(params, "result", code="result_required", message=_("Please describe what was done."))
+    hours = _hours(params.get("hours"))
+    claim = repo.live_claim(session, request.id)
+    photo_ids = photo_cmds.attach(session, actor, params.get("photo_ids") or [], request.id, "result")
+    claim.status = ClaimStatus.reported
+    claim.result = result
+    claim.hours = hours
+    claim.reported_at = now
+    return "", {"claim_id": claim.id, "hours": str(hours), "photo_ids": photo_ids}
+
+
+def _hours(value) -> Decimal:
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.1")) if value is not None else None
+    except (InvalidOperation, ValueError):
+        hours = None
+    if hours is None or isinstance(value, bool) or not (Decimal("0") < hours <= Decimal("24")):
+        raise InvalidInput(
+            _("Service hours must be a number greater than 0 and at most 24."),
+            code="invalid_hours",
+            details={"field": "hours"},
+        )
+    return hours
+
+
+def _send_back(session, settings, actor, request, params, now):
+    reason = _reason(params)
+    claim = repo.live_claim(session, request.id)
+    claim.status = ClaimStatus.active
+    claim.send_back_count += 1
+    return reason, {"claim_id": claim.id, "member_id": claim.member_id}
+
+
+def _verify(session, settings, actor, request, params, now):
+    appraisal = params.get("appraisal")
+    if isinstance(appraisal, bool) or not isinstance(appraisal, int) or not 1 <= appraisal <= 5:
+        raise InvalidInput(
+            _("The appraisal must be a whole number from 1 to 5."), code="invalid_appraisal",
+            details={"field": "appraisal"},
+        )
+    note = _note(params)
+    claim = repo.live_claim(session, request.id)
+    claim.status = ClaimStatus.verified
+    claim.appraisal = appraisal
+    claim.ended_at = now
+    _mark_resolved(settings, request, claim.result, now)
+    return note, {"claim_id": claim.id, "member_id": claim.member_id, "appraisal": appraisal}
+
+
+def _resolve(session, settings, actor, request, params, now):
+    result = _text(params, "result", code="result_required", message=_("Please describe what was done."))
+    _mark_resolved(settings, request, result, now)
+    return "", {}
+
+
+def _mark_resolved(settings: Settings, request: Request, result: str, now: datetime) -> None:
+    request.result = result
+    request.resolved_at = now
+    request.evaluate_by = now + timedelta(days=settings.evaluation_window_days)
+
+
+def _evaluation(session, actor, request, params, now, *, closes: bool) -> tuple[str, dict]:
+    raw = params.get("satisfaction")
+    try:
+        satisfaction = Satisfaction(raw)
+    except ValueError:
+        raise InvalidInput(
+            _("Satisfaction must be satisfied, basically_satisfied or unsatisfied."),
+            code="invalid_satisfaction", details={"field": "satisfaction"},
+        ) from None
+    solved = params.get("solved")
+    if not isinstance(solved, bool):
+        raise InvalidInput(_("Say whether the problem was solved."), code="solved_required",
+                           details={"field": "solved"})
+    comment = _text(params, "comment", code="", message=None, limit=MAX_REASON, required=False)
+    content = satisfaction != Satisfaction.unsatisfied and solved
+    if closes and not content:
+        raise InvalidInput(
+            _("An unsatisfied or unsolved evaluation reopens the request; it cannot close it."),
+            code="evaluation_reopens",
+        )
+    if not closes and content:
+        raise InvalidInput(
+            _("A satisfied and solved evaluation closes the request; it cannot reopen it."),
+            code="evaluation_closes",
+        )
+    evaluation = Evaluation(
+        request_id=request.id, round=request.round, evaluator_id=actor.account_id,
+        evaluator_role=actor.role, satisfaction=satisfaction, solved=solved, comment=comment, created_at=now,
+    )
+    session.add(evaluation)
+    session.flush()
+    return comment, {"evaluation_id": evaluation.id, "satisfaction": satisfaction.value, "solved": solved,
+                     "round": request.round}
+
+
+def _evaluate(session, settings, actor, request, params, now):
+    note, data = _evaluation(session, actor, request, params, now, closes=True)
+    _close(session, request, now)
+    return note, data
+
+
+def _reopen(session, settings, actor, request, params, now):
+    note, data = _evaluation(session, actor, request, params, now, closes=False)
+    request.reopen_count += 1
+    request.resolved_at = None
+    request.evaluate_by = None
+    request.route = None
+    set_deadlines(request, session.get(Category, request.category_id).urgency, now)
+    outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
+    return note, data
+
+
+def _expire(session, settings, actor, request, params, now):
+    if request.evaluate_by is not None and now < request.evaluate_by:
+        raise Conflict(
+            _("The evaluation window is still open."), code="evaluation_window_open",
+        )
+    _close(session, request, now)
+    return "", {}
+
+
+def _close(session: Session, request: Request, now: datetime) -> None:
+    request.closed_at = now
+    outbox.enqueue(session, "record_outcome", request_id=request.id)
+
+
+def _reject(session, settings, actor, request, params, now):
+    reason = _reason(params)
+    request.closed_at = now
+    return reason, {}
+
+
+def _merge(session, settings, actor, request, params, now):
+    target_id = params.get("duplicate_of")
+    if isinstance(target_id, bool) or not isinstance(target_id, int) or target_id == request.id:
+        raise InvalidInput(_("Name the request this one duplicates."), code="merge_target_required",
+                           details={"field": "duplicate_of"})
+    target = repo.get(session, target_id)
+    if target is None or target.community_id != request.community_id or target.status in lifecycle.TERMINAL:
+        raise InvalidInput(
+            _("A request can only be merged into an open request of the same community."),
+            code="invalid_merge_target", details={"field": "duplicate_of"},
+        )
+    request.merged_into_id = target.id
+    request.closed_at = now
+    return _note(params), {"duplicate_of": target.id}
+
+
+HANDLERS = {
+    "route_to_community": _route(Route.community),
+    "publish_task": _route(Route.open_task),
+    "escalate": _route(Route.street),
+    "return_to_community": _return_to_community,
+    "claim": _claim,
+    "release": _release,
+    "withdraw": _withdraw,
+    "report_result": _report_result,
+    "send_back": _send_back,
+    "verify": _verify,
+    "resolve": _resolve,
+    "evaluate": _evaluate,
+    "reopen": _reopen,
+    "expire": _expire,
+    "reject": _reject,
+    "merge": _merge,
+}
+assert set(HANDLERS) == set(lifecycle.TRIGGERS)

@@ -1,0 +1,160 @@
+"""收: taking a request in, by a resident's report, a staff inspection or a member's visit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import deadlines, outbox
+from ..access import Actor, is_registered
+from ..errors import Forbidden, InvalidInput
+from ..i18n import _
+from ..models import (
+    Building,
+    Category,
+    Channel,
+    Community,
+    Grid,
+    Request,
+    RequestEvent,
+    Role,
+    Status,
+    Urgency,
+    utcnow,
+)
+from . import photos as photo_cmds
+
+MAX_DESCRIPTION = 2000
+
+# Which role collects through which channel.
+CHANNEL_ROLE = {Channel.report: Role.resident, Channel.inspection: Role.staff, Channel.visit: Role.member}
+
+
+@dataclass
+class Submission:
+    channel: str
+    category: str
+    description: str
+    community_id: int | None = None
+    grid_id: int | None = None
+    building_id: int | None = None
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    photo_ids: list[int] = field(default_factory=list)
+
+
+def set_deadlines(request: Request, urgency: Urgency, start: datetime) -> None:
+    request.respond_by = deadlines.respond_by(start, urgency)
+    request.resolve_by = deadlines.resolve_by(start, urgency)
+
+
+def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | None = None) -> Request:
+    now = now or utcnow()
+    try:
+        channel = Channel(sub.channel)
+    except ValueError:
+        raise InvalidInput(_("Unknown channel {channel}.", channel=sub.channel), code="unknown_channel") from None
+    expected = CHANNEL_ROLE.get(channel)
+    if expected is None:
+        raise InvalidInput(_("Requests from channel {channel} are not taken here.", channel=channel.value),
+                           code="channel_not_accepted")
+    if actor.role != expected:
+        raise Forbidden(_("Your role cannot submit through this channel."), code="role_not_allowed")
+
+    description = (sub.description or "").strip()
+    if not description:
+        raise InvalidInput(_("Please describe the problem."), code="description_required",
+                           details={"field": "description"})
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            _("The description is longer than {limit} characters.", limit=MAX_DESCRIPTION),
+            code="description_too_long", details={"field": "description", "limit": MAX_DESCRIPTION},
+        )
+    category = session.scalar(select(Category).where(Category.code == sub.category))
+    if category is None or category.parent_id is None or not category.active:
+        raise InvalidInput(_("Unknown category {code}.", code=sub.category), code="unknown_category",
+                           details={"field": "category"})
+
+    community = _community_for(session, actor, channel, sub.community_id)
+    grid_id, building_id = _location(session, community.id, sub.grid_id, sub.building_id)
+    for key, value, lo, hi in (("latitude", sub.latitude, -90, 90), ("longitude", sub.longitude, -180, 180)):
+        if value is not None and not lo <= value <= hi:
+            raise InvalidInput(_("{field} is out of range.", field=key), code="invalid_location",
+                               details={"field": key})
+
+    request = Request(
+        status=Status.submitted,
+        channel=channel,
+        category_id=category.id,
+        street_id=community.street_id,
+        community_id=community.id,
+        grid_id=grid_id,
+        building_id=building_id,
+        address=sub.address.strip()[:200],
+        latitude=sub.latitude,
+        longitude=sub.longitude,
+        description=description,
+        reporter_id=actor.account_id if channel == Channel.report else None,
+        collector_id=actor.account_id,
+        contact_name=sub.contact_name.strip()[:100],
+        contact_phone=sub.contact_phone.strip()[:32],
+        submitted_at=now,
+        updated_at=now,
+    )
+    set_deadlines(request, category.urgency, now)
+    session.add(request)
+    session.flush()
+    photo_ids = photo_cmds.attach(session, actor, sub.photo_ids, request.id, "report")
+    session.add(
+        RequestEvent(
+            request_id=request.id, trigger="submit", from_status=None, to_status=Status.submitted.value,
+            actor_id=actor.account_id, actor_role=actor.role, note="",
+            data={"channel": channel.value, "category": category.code, "photo_ids": photo_ids},
+            created_at=now,
+        )
+    )
+    outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
+    session.flush()
+    return request
+
+
+def _community_for(session: Session, actor: Actor, channel: Channel, community_id: int | None) -> Community:
+    if channel == Channel.inspection:
+        if community_id is not None and community_id != actor.community_id:
+            raise Forbidden(_("Staff record inspections only in their own community."), code="out_of_scope")
+        community_id = actor.community_id
+    elif community_id is None and channel == Channel.report:
+        community_id = actor.community_id
+    if community_id is None:
+        raise InvalidInput(_("Choose the community where the problem is."), code="community_required",
+                           details={"field": "community_id"})
+    community = session.get(Community, community_id)
+    if community is None:
+        raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community",
+                           details={"field": "community_id"})
+    if channel == Channel.visit and not is_registered(session, actor.member_id, community.id):
+        raise Forbidden(_("You can record visits only in a community you are registered with."),
+                        code="not_registered")
+    return community
+
+
+def _location(session: Session, community_id: int, grid_id: int | None, building_id: int | None):
+    if grid_id is not None:
+        grid = session.get(Grid, grid_id)
+        if grid is None or grid.community_id != community_id:
+            raise InvalidInput(_("That grid is not in this community."), code="invalid_location",
+                               details={"field": "grid_id"})
+    if building_id is not None:
+        building = session.get(Building, building_id)
+        if building is None or building.community_id != community_id:
+            raise InvalidInput(_("That building is not in this community."), code="invalid_location",
+                               details={"field": "building_id"})
+        if grid_id is None:
+            grid_id = building.grid_id
+    return grid_id, building_id

@@ -1,0 +1,83 @@
+"""Photos: stored on disk by content hash, attached to a request when it is submitted or handled."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import Actor
+from ..errors import InvalidInput
+from ..i18n import _
+from ..models import Photo, PhotoStage
+
+MAX_PHOTOS = 9
+SIGNATURES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"RIFF": "image/webp",  # checked further below
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type by its first bytes; what the client claims is not trusted."""
+    for magic, kind in SIGNATURES.items():
+        if data.startswith(magic):
+            if kind == "image/webp" and data[8:12] != b"WEBP":
+                return None
+            return kind
+    return None
+
+
+def store(session: Session, actor: Actor, data: bytes, media_dir: str, max_bytes: int) -> Photo:
+    if not data:
+        raise InvalidInput(_("The photo is empty."), code="photo_empty")
+    if len(data) > max_bytes:
+        raise InvalidInput(
+            _("The photo is larger than {limit} MB.", limit=max_bytes // (1024 * 1024) or 1),
+            code="photo_too_large",
+        )
+    content_type = sniff(data)
+    if content_type is None:
+        raise InvalidInput(_("Only JPEG, PNG and WebP photos are accepted."), code="photo_type")
+    digest = hashlib.sha256(data).hexdigest()
+    path = photo_path(media_dir, digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    photo = Photo(uploader_id=actor.account_id, sha256=digest, content_type=content_type, size=len(data))
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def photo_path(media_dir: str, digest: str) -> Path:
+    return Path(media_dir) / digest[:2] / digest
+
+
+def attach(session: Session, actor: Actor, photo_ids: list, request_id: int, stage: str) -> list[int]:
+    """Attach the actor's own unattached uploads to a request. Returns the ids attached."""
+    if not isinstance(photo_ids, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in photo_ids):
+        raise InvalidInput(_("photo_ids must be a list of photo ids."), code="invalid_type",
+                           details={"field": "photo_ids"})
+    ids = list(dict.fromkeys(photo_ids))
+    if len(ids) > MAX_PHOTOS:
+        raise InvalidInput(_("At most {n} photos.", n=MAX_PHOTOS), code="too_many_photos")
+    if not ids:
+        return []
+    photos = session.scalars(select(Photo).where(Photo.id.in_(ids))).all()
+    usable = {p.id: p for p in photos if p.uploader_id == actor.account_id and p.request_id is None}
+    missing = [i for i in ids if i not in usable]
+    if missing:
+        raise InvalidInput(
+            _("Photos {ids} are not yours to attach, or are already attached.", ids=", ".join(map(str, missing))),
+            code="invalid_photo", details={"photo_ids": missing},
+        )
+    for photo in usable.values():
+        photo.request_id = request_id
+        photo.stage = PhotoStage(stage)
+    return ids

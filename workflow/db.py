@@ -1,0 +1,81 @@
+"""Engines, sessions and the unit of work: the one place where a transaction commits.
+
+Commands flush and never commit. Each HTTP request, actor message and CLI command opens one
+``unit_of_work`` and commits it (or rolls it back) at its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+AfterCommitHook = Callable[[], None]
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Build an engine. SQLite gets WAL, foreign keys and writer serialisation."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no branch - runs once per connection
+        # Take transaction control away from pysqlite so that BEGIN below is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # IMMEDIATE takes the write lock up front: two transactions that read a row and then write
+        # it are serialised instead of one failing half-way with SQLITE_BUSY. This is SQLite's
+        # equivalent of the SELECT ... FOR UPDATE that commands issue on PostgreSQL.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session, commit it when the block succeeds, roll back when it raises.
+
+    Callbacks registered with :func:`after_commit` run once the commit has succeeded, and are
+    dropped on rollback (so the outbox relay is woken only for work that is really stored).
+    """
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        session.info.pop("after_commit", None)
+        raise
+    else:
+        for hook in session.info.pop("after_commit", []):
+            hook()
+    finally:
+        session.close()
+
+
+def after_commit(session: Session, hook: AfterCommitHook) -> None:
+    """Run ``hook`` after the unit of work that owns ``session`` commits (once per hook)."""
+    hooks: list[AfterCommitHook] = session.info.setdefault("after_commit", [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -1,0 +1,177 @@
+"""A demo street for newcomers: every screen has something to show.
+
+Everything is created through the real commands, so each request's history is a true one. Seeding
+refuses a database that already has streets.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .access import Actor
+from .commands import accounts, members
+from .commands.handling import fire
+from .commands.intake import Submission, submit
+from .models import Account, Building, Community, Grid, Request, Role, Street, Unit, utcnow
+from .settings import Settings
+
+PASSWORD = "demo-pass-2026"
+UNITS = ["区税务局机关党委", "市第一人民医院党委", "区教育委员会机关党委"]
+COMMUNITIES = [("HP", "和平社区", ["一网格", "二网格", "三网格"]), ("XF", "幸福社区", ["东网格", "西网格"])]
+
+
+def accounts_text() -> str:
+    lines = [
+        "Demo accounts (password for all: %s):" % PASSWORD,
+        "  resident1 … resident6     residents (居民)",
+        "  staff_hp1, staff_hp2      staff of 和平社区 (社区干部)",
+        "  staff_xf1                 staff of 幸福社区",
+        "  secretary_hp              secretary of 和平社区 (社区书记)",
+        "  secretary_street          secretary of the street (街道党工委)",
+        "  officer1                  street officer (街道干部)",
+        "  member01 … member20       members from 3 home units (下沉党员)",
+        "  admin                     administrator",
+    ]
+    return "\n".join(lines)
+
+
+def seed(session: Session, settings: Settings, *, now: datetime | None = None) -> bool:
+    """Seed the demo. Returns False (and writes nothing) when the database already has a street."""
+    if session.scalar(select(func.count()).select_from(Street)):
+        return False
+    now = now or utcnow()
+    pw = accounts.hash_password(PASSWORD)  # one hash for all demo accounts: seeding stays fast
+
+    street = Street(code="DEMO", name="示范街道")
+    session.add(street)
+    session.flush()
+    places: dict[str, dict] = {}
+    for code, name, grids in COMMUNITIES:
+        community = Community(street_id=street.id, code=code, name=name)
+        session.add(community)
+        session.flush()
+        grid_rows = [Grid(community_id=community.id, name=g) for g in grids]
+        session.add_all(grid_rows)
+        session.flush()
+        building_rows = [
+            Building(community_id=community.id, grid_id=g.id, name=f"{i + 1 + 2 * n}号楼",
+                     address=f"{name}{i + 1 + 2 * n}号楼")
+            for n, g in enumerate(grid_rows) for i in range(2)
+        ]
+        session.add_all(building_rows)
+        session.flush()
+        places[code] = {"community": community, "grids": grid_rows, "buildings": building_rows}
+    hp, xf = places["HP"]["community"], places["XF"]["community"]
+
+    units = [Unit(name=n) for n in UNITS]
+    session.add_all(units)
+    session.flush()
+
+    def person(username: str, name: str, role: Role, **kw) -> Actor:
+        account = accounts.create_account(session, username=username, password="", password_hash=pw,
+                                          display_name=name, role=role, **kw)
+        return Actor.of(session, account)
+
+    residents = [person(f"resident{i}", n, Role.resident, community_id=(hp if i <= 4 else xf).id, phone=f"1380000000{i}")
+                 for i, n in enumerate(["王阿姨", "李大爷", "张先生", "赵女士", "刘师傅", "陈同学"], start=1)]
+    staff_hp = person("staff_hp1", "周网格员", Role.staff, community_id=hp.id)
+    person("staff_hp2", "吴社工", Role.staff, community_id=hp.id)
+    staff_xf = person("staff_xf1", "郑网格员", Role.staff, community_id=xf.id)
+    person("secretary_hp", "孙书记", Role.secretary, community_id=hp.id)
+    person("secretary_street", "钱书记", Role.secretary, street_id=street.id)
+    officer = person("officer1", "冯科长", Role.street_officer, street_id=street.id)
+    person("admin", "系统管理员", Role.admin)
+    surnames = "杨朱秦许何吕施张孔曹严华金魏陶姜戚谢邹喻"
+    member_actors = []
+    for i in range(20):
+        actor = person(f"member{i + 1:02d}", f"{surnames[i]}党员", Role.member, unit_id=units[i % 3].id)
+        members.register(session, actor, hp.id if i < 12 else xf.id, now=now - timedelta(days=60))
+        if i % 5 == 0:  # some members live near both communities
+            members.register(session, actor, xf.id if i < 12 else hp.id, now=now - timedelta(days=30))
+        member_actors.append(actor)
+
+    b_hp, b_xf = places["HP"]["buildings"], places["XF"]["buildings"]
+    t = now - timedelta(days=6)
+
+    def report(actor: Actor, category: str, text: str, building: Building, at: datetime, channel="report",
+               **kw) -> int:
+        sub = Submission(channel=channel, category=category, description=text, community_id=building.community_id,
+                         building_id=building.id, address=building.address, **kw)
+        return submit(session, actor, sub, now=at).id
+
+    def step(actor: Actor, rid: int, trigger: str, at: datetime, **params) -> None:
+        fire(session, settings, actor, rid, trigger, params, now=at)
+
+    h = timedelta(hours=1)
+    # closed: reported, handled by the community, evaluated satisfied.
+    r = report(residents[0], "sanitation.uncollected_waste", "3号楼门口垃圾桶两天没人清运，味道很大。", b_hp[2], t)
+    step(staff_hp, r, "route_to_community", t + h)
+    step(staff_hp, r, "resolve", t + 5 * h, result="已联系环卫公司清运，并调整为每日两次。")
+    step(residents[0], r, "evaluate", t + 8 * h, satisfaction="satisfied", solved=True, comment="很及时，谢谢！")
+    # closed through the task board: claimed, reported, verified, evaluated basically satisfied.
+    r = report(residents[1], "sanitation.corridor_clutter", "2号楼三单元楼道堆满纸箱，影响通行。", b_hp[1], t + h)
+    step(staff_hp, r, "publish_task", t + 2 * h)
+    step(member_actors[0], r, "claim", t + 3 * h)
+    step(member_actors[0], r, "report_result", t + 20 * h, result="已与住户沟通，纸箱全部清理。", hours="2.5")
+    step(staff_hp, r, "verify", t + 22 * h, appraisal=5)
+    step(residents[1], r, "evaluate", t + 30 * h, satisfaction="basically_satisfied", solved=True)
+    # closed after one reopen.
+    r = report(residents[2], "disputes.noise", "楼上装修晚上十点以后还在施工。", b_hp[0], t + 2 * h)
+    step(staff_hp, r, "route_to_community", t + 3 * h)
+    step(staff_hp, r, "resolve", t + 6 * h, result="已上门提醒，约定施工时间。")
+    step(residents[2], r, "reopen", t + 30 * h, satisfaction="unsatisfied", solved=False, comment="昨晚又施工了。")
+    step(staff_hp, r, "route_to_community", t + 31 * h)
+    step(staff_hp, r, "resolve", t + 40 * h, result="联合物业签订装修承诺书，夜间停工。")
+    step(residents[2], r, "evaluate", t + 50 * h, satisfaction="satisfied", solved=True)
+    # resolved, waiting for the resident's evaluation.
+    r = report(residents[3], "property.elevator", "5号楼电梯停在二楼不动了，老人上不去。", b_hp[4], now - 10 * h)
+    step(staff_hp, r, "route_to_community", now - 10 * h + timedelta(minutes=20))
+    step(staff_hp, r, "resolve", now - 9 * h, result="维保单位已到场修复，更换门机板。")
+    # verifying: a member reported a result, staff still to check.
+    r = report(residents[0], "services.elderly_help", "独居的刘奶奶需要有人帮忙买菜。", b_hp[3], now - 30 * h)
+    step(staff_hp, r, "publish_task", now - 29 * h)
+    step(member_actors[1], r, "claim", now - 28 * h)
+    step(member_actors[1], r, "report_result", now - 3 * h, result="已帮忙采购一周食材，并留下联系方式。", hours="1.5")
+    # claimed: a member is on it.
+    r = report(residents[4], "property.greenery", "小区东门的灌木长得太高挡住了路灯。", b_xf[0], now - 20 * h)
+    step(staff_xf, r, "publish_task", now - 19 * h)
+    step(member_actors[13], r, "claim", now - 18 * h)
+    # open tasks on the board.
+    for res, cat, text, b, ago in [
+        (residents[1], "sanitation.waste_sorting", "垃圾分类点经常混投，希望有人值守指导。", b_hp[5], 5),
+        (residents[5], "cityscape.flyposting", "单元门上贴满小广告。", b_xf[2], 4),
+        (residents[4], "services.convenience", "希望组织一次义务理发活动。", b_xf[1], 2),
+    ]:
+        r = report(res, cat, text, b, now - ago * h)
+        step(staff_hp if b.community_id == hp.id else staff_xf, r, "publish_task", now - ago * h + h / 2)
+    # community: being handled by staff (one found on an inspection round, one on a member's visit).
+    r = report(staff_hp, "safety.fire_lane", "巡查发现6号楼消防通道被电动车堵塞。", b_hp[5], now - 2 * h, channel="inspection")
+    step(staff_hp, r, "route_to_community", now - 2 * h + timedelta(minutes=5))
+    r = report(member_actors[2], "housing.roof_leak", "入户走访：7号楼顶层住户反映雨天屋顶漏水。", b_hp[0], now - 5 * h,
+               channel="visit", contact_name="马奶奶", contact_phone="13900000001")
+    step(staff_hp, r, "route_to_community", now - 4 * h)
+    # street: escalated to the street office.
+    r = report(residents[2], "facilities.streetlight", "社区北门外三盏路灯不亮，晚上很黑。", b_hp[1], now - 26 * h)
+    step(staff_hp, r, "escalate", now - 25 * h)
+    # rejected and merged.
+    r = report(residents[5], "disputes.family", "想咨询个人所得税专项扣除怎么填。", b_xf[3], now - 50 * h)
+    step(staff_xf, r, "reject", now - 49 * h, reason="属个人税务咨询，请拨打12366纳税服务热线。")
+    primary = report(residents[4], "cityscape.piled_materials", "西门外堆了很多建筑垃圾。", b_xf[2], now - 8 * h)
+    step(staff_xf, primary, "route_to_community", now - 7 * h)
+    dup = report(residents[5], "cityscape.piled_materials", "西门口的建筑垃圾没人管。", b_xf[2], now - 6 * h)
+    step(staff_xf, dup, "merge", now - 5 * h, duplicate_of=primary)
+    # submitted: just arrived, the router picks it up when the worker runs.
+    report(residents[3], "disputes.pets", "楼下邻居的狗每天早上五点叫。", b_hp[2], now - timedelta(minutes=1))
+    session.flush()
+    return True
+
+
+def demo_request_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Request)) or 0
+
+
+def demo_account(session: Session, username: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.username == username))

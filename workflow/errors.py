@@ -1,0 +1,45 @@
+"""Domain errors. Each carries the HTTP status it maps to and a machine-readable code; the API
+renders them all with one handler, the CLI prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .i18n import Text
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: Text, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(str(message))
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid_input"

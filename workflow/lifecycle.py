@@ -1,0 +1,135 @@
+"""The request lifecycle (DESIGN.md §3): every state, every trigger, and who may fire it.
+
+One module-level ``transitions`` Machine holds the graph. It never owns a model: a request row is
+passed to ``MACHINE.events[trigger].trigger(row)``, which moves ``row.status``. Who may fire a
+trigger is data in :data:`TRANSITIONS`; the rules that depend on the request (is this the
+reporter? is this member registered here?) live in :mod:`workflow.commands.handling`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from transitions import Machine
+
+from .i18n import Text, _
+from .models import Status
+
+S = Status
+
+# Who may fire a trigger. Kinds are relative to the request:
+#   router / sweeper   the system (routing actor, deadline sweeper)
+#   staff              staff of the request's community
+#   street_officer     an officer of the request's street office
+#   member             a member registered with the request's community
+#   claimer            the member holding the request's live claim
+#   evaluator          the reporting resident; the secretary when no resident reported it
+KINDS = ("router", "sweeper", "staff", "street_officer", "member", "claimer", "evaluator")
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    sources: tuple[Status, ...]
+    dest: Status
+    who: frozenset[str]
+
+
+def _t(trigger: str, sources: str, dest: Status, who: str) -> Transition:
+    return Transition(
+        trigger, tuple(Status(s) for s in sources.split()), dest, frozenset(who.split())
+    )
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t("route_to_community", "submitted", S.community, "router staff"),
+    _t("publish_task", "submitted community", S.open_task, "router staff"),
+    _t("escalate", "submitted community open_task", S.street, "router staff sweeper"),
+    _t("return_to_community", "street", S.community, "street_officer"),
+    _t("claim", "open_task", S.claimed, "member"),
+    _t("release", "claimed", S.open_task, "claimer"),
+    _t("withdraw", "open_task", S.community, "staff sweeper"),
+    _t("report_result", "claimed", S.verifying, "claimer"),
+    _t("send_back", "verifying", S.claimed, "staff"),
+    _t("verify", "verifying", S.resolved, "staff"),
+    _t("resolve", "community", S.resolved, "staff"),
+    _t("resolve", "street", S.resolved, "street_officer"),
+    _t("evaluate", "resolved", S.closed, "evaluator"),
+    _t("reopen", "resolved", S.submitted, "evaluator"),
+    _t("expire", "resolved", S.closed, "sweeper"),
+    _t("reject", "submitted community", S.rejected, "staff"),
+    _t("merge", "submitted", S.merged, "staff"),
+)
+
+TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t.trigger for t in TRANSITIONS))
+TERMINAL: frozenset[Status] = frozenset({S.closed, S.rejected, S.merged})
+
+MACHINE = Machine(
+    model=None,
+    states=Status,
+    transitions=[{"trigger": t.trigger, "source": list(t.sources), "dest": t.dest} for t in TRANSITIONS],
+    initial=S.submitted,
+    auto_transitions=False,
+    model_attribute="status",
+    ignore_invalid_triggers=False,
+)
+
+
+def transition_for(trigger: str, status: Status) -> Transition | None:
+    """The row of the table that ``trigger`` takes from ``status``, if any."""
+    for t in TRANSITIONS:
+        if t.trigger == trigger and status in t.sources:
+            return t
+    return None
+
+
+def who_may(trigger: str) -> frozenset[str]:
+    """Every kind of actor that may fire ``trigger`` from some state."""
+    return frozenset().union(*(t.who for t in TRANSITIONS if t.trigger == trigger))
+
+
+def available_triggers(status: Status) -> list[str]:
+    return [t.trigger for t in TRANSITIONS if status in t.sources]
+
+
+def move(row, trigger: str) -> None:
+    """Move ``row.status`` through the machine. Callers have checked the table already; a
+    refusal here means the table and the machine disagree, which is a bug, not a user error."""
+    if not MACHINE.events[trigger].trigger(row):  # pragma: no cover - guarded by transition_for
+        raise RuntimeError(f"machine refused {trigger} from {row.status}")
+
+
+STATUS_LABELS: dict[Status, Text] = {
+    S.submitted: _("Received"),
+    S.community: _("Community handling"),
+    S.street: _("Street office handling"),
+    S.open_task: _("Open task"),
+    S.claimed: _("Claimed"),
+    S.verifying: _("Awaiting verification"),
+    S.resolved: _("Resolved"),
+    S.closed: _("Closed"),
+    S.rejected: _("Not accepted"),
+    S.merged: _("Merged"),
+}
+
+TRIGGER_LABELS: dict[str, Text] = {
+    "route_to_community": _("Route to community"),
+    "publish_task": _("Publish as task"),
+    "escalate": _("Escalate to street office"),
+    "return_to_community": _("Return to community"),
+    "claim": _("Claim"),
+    "release": _("Release"),
+    "withdraw": _("Withdraw task"),
+    "report_result": _("Report result"),
+    "send_back": _("Send back"),
+    "verify": _("Verify"),
+    "resolve": _("Resolve"),
+    "evaluate": _("Evaluate"),
+    "reopen": _("Reopen"),
+    "expire": _("Close without evaluation"),
+    "reject": _("Reject"),
+    "merge": _("Merge as duplicate"),
+}
+
+# Labels for event rows: every trigger, plus the submission that opens the history.
+EVENT_LABELS: dict[str, Text] = {"submit": _("Submitted"), **TRIGGER_LABELS}

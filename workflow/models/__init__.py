@@ -1,0 +1,27 @@
+"""All mapped classes, importable from one place (Alembic reads ``Base.metadata`` from here)."""
+
+from .base import Base, utcnow
+from .outbox import OutboxMessage, OutboxStatus, ProcessedMessage
+from .outcomes import Outcome
+from .people import Account, AuthToken, Member, Registration, RegistrationStatus, Role, Unit
+from .places import Building, Community, Grid, Street
+from .requests import (
+    Channel,
+    Claim,
+    ClaimStatus,
+    Evaluation,
+    Photo,
+    PhotoStage,
+    Request,
+    RequestEvent,
+    Satisfaction,
+    Status,
+)
+from .taxonomy import Category, Route, Urgency
+
+__all__ = [
+    "Account", "AuthToken", "Base", "Building", "Category", "Channel", "Claim", "ClaimStatus",
+    "Community", "Evaluation", "Grid", "Member", "Outcome", "OutboxMessage", "OutboxStatus", "Photo",
+    "PhotoStage", "ProcessedMessage", "Registration", "RegistrationStatus", "Request", "RequestEvent",
+    "Role", "Route", "Satisfaction", "Status", "Street", "Unit", "Urgency", "utcnow",
+]

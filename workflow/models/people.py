@@ -1,0 +1,110 @@
+"""Accounts and roles, home units, seconded members and their registrations (双报到)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    resident = "resident"
+    staff = "staff"
+    member = "member"
+    street_officer = "street_officer"
+    secretary = "secretary"
+    admin = "admin"
+
+
+class Account(Base):
+    """A person who logs in. Staff and community secretaries belong to a community; street
+    officers and street secretaries to a street; residents may name the community they live in."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint(
+            "(role NOT IN ('staff') OR community_id IS NOT NULL)"
+            " AND (role NOT IN ('street_officer') OR street_id IS NOT NULL)"
+            " AND (role NOT IN ('secretary') OR street_id IS NOT NULL OR community_id IS NOT NULL)",
+            name="scope_matches_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthToken(Base):
+    """A bearer token. Only a keyed hash of the token is stored; logout revokes it."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Unit(Base):
+    """单位: a member's home unit (employer party organisation), which receives the 双报告."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Member(Base):
+    """下沉党员: a party member seconded to serve where they live."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    claim_limit: Mapped[int | None] = mapped_column(Integer)  # None: the configured default
+
+
+class RegistrationStatus(enum.StrEnum):
+    active = "active"
+    ended = "ended"
+
+
+class Registration(Base):
+    """报到: a member's registration with a community. One active registration per pair."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        Index(
+            "uq_registrations_active",
+            "member_id",
+            "community_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        enum_column(RegistrationStatus, "registration_status"), default=RegistrationStatus.active
+    )
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""All database queries, one module per aggregate."""

@@ -1,0 +1,148 @@
+"""Queries on requests, their events, claims and evaluations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import Session
+
+from ..access import Actor
+from ..errors import NotFound
+from ..i18n import _
+from ..models import (
+    Claim,
+    ClaimStatus,
+    Photo,
+    Evaluation,
+    Registration,
+    RegistrationStatus,
+    Request,
+    RequestEvent,
+    Role,
+    Status,
+)
+
+LIVE_CLAIM = (ClaimStatus.active, ClaimStatus.reported)
+# Queues show what is waiting for that desk, most urgent deadline first.
+COMMUNITY_QUEUE = (Status.submitted, Status.community, Status.open_task, Status.claimed, Status.verifying)
+
+
+def get_for_update(session: Session, request_id: int) -> Request:
+    """Load a request and lock its row (FOR UPDATE on PostgreSQL; SQLite holds the write lock)."""
+    row = session.scalar(
+        select(Request).where(Request.id == request_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise not_found(request_id)
+    return row
+
+
+def not_found(request_id: int) -> NotFound:
+    return NotFound(_("Request {id} does not exist.", id=request_id), code="request_not_found")
+
+
+def get(session: Session, request_id: int) -> Request | None:
+    return session.get(Request, request_id)
+
+
+def live_claim(session: Session, request_id: int) -> Claim | None:
+    return session.scalar(select(Claim).where(Claim.request_id == request_id, Claim.status.in_(LIVE_CLAIM)))
+
+
+def verified_claim(session: Session, request_id: int, round_: int) -> Claim | None:
+    return session.scalar(
+        select(Claim).where(
+            Claim.request_id == request_id, Claim.round == round_, Claim.status == ClaimStatus.verified
+        )
+    )
+
+
+def count_live_claims(session: Session, member_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Claim).where(Claim.member_id == member_id, Claim.status.in_(LIVE_CLAIM))
+    ) or 0
+
+
+def events(session: Session, request_id: int) -> Sequence[RequestEvent]:
+    return session.scalars(
+        select(RequestEvent).where(RequestEvent.request_id == request_id).order_by(RequestEvent.id)
+    ).all()
+
+
+def evaluations(session: Session, request_id: int) -> Sequence[Evaluation]:
+    return session.scalars(
+        select(Evaluation).where(Evaluation.request_id == request_id).order_by(Evaluation.round)
+    ).all()
+
+
+def evaluation_for_round(session: Session, request_id: int, round_: int) -> Evaluation | None:
+    return session.scalar(select(Evaluation).where(Evaluation.request_id == request_id, Evaluation.round == round_))
+
+
+def claims(session: Session, request_id: int) -> Sequence[Claim]:
+    return session.scalars(select(Claim).where(Claim.request_id == request_id).order_by(Claim.id)).all()
+
+
+def _page(stmt: Select, limit: int, offset: int) -> Select:
+    return stmt.limit(limit).offset(offset)
+
+
+def mine(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> Sequence[Request]:
+    """What a person brought in: a resident's reports, staff's inspections, a member's visits."""
+    if actor.role == Role.resident:
+        cond = Request.reporter_id == actor.account_id
+    else:
+        cond = Request.collector_id == actor.account_id
+    stmt = select(Request).where(cond).order_by(Request.id.desc())
+    return session.scalars(_page(stmt, limit, offset)).all()
+
+
+def queue(session: Session, actor: Actor, *, statuses: Sequence[Status] | None = None,
+          limit: int = 50, offset: int = 0) -> Sequence[Request]:
+    """A desk's queue: community staff see their community, street officers their street's escalated
+    requests, secretaries their scope; ordered by the nearest deadline."""
+    if actor.role == Role.street_officer:
+        scope = Request.street_id == actor.street_id
+        default = (Status.street,)
+    elif actor.role in (Role.staff, Role.secretary):
+        scope = (Request.community_id == actor.community_id) if actor.community_id is not None \
+            else (Request.street_id == actor.street_id)
+        default = COMMUNITY_QUEUE if actor.role == Role.staff else COMMUNITY_QUEUE + (Status.street, Status.resolved)
+    elif actor.role == Role.admin:
+        scope, default = Request.id.is_not(None), COMMUNITY_QUEUE + (Status.street,)
+    else:
+        scope, default = false(), ()
+    wanted = tuple(statuses) if statuses else default
+    stmt = (
+        select(Request)
+        .where(scope, Request.status.in_(wanted))
+        .order_by(Request.resolve_by.asc().nulls_last(), Request.id)
+    )
+    return session.scalars(_page(stmt, limit, offset)).all()
+
+
+def open_tasks(session: Session, member_id: int, *, limit: int = 50, offset: int = 0) -> Sequence[Request]:
+    """The task board: open tasks in every community the member is registered with, oldest first."""
+    registered = select(Registration.community_id).where(
+        Registration.member_id == member_id, Registration.status == RegistrationStatus.active
+    )
+    stmt = (
+        select(Request)
+        .where(Request.status == Status.open_task, Request.community_id.in_(registered))
+        .order_by(Request.published_at, Request.id)
+    )
+    return session.scalars(_page(stmt, limit, offset)).all()
+
+
+def member_claims(session: Session, member_id: int, *, live_only: bool = False,
+                  limit: int = 50, offset: int = 0) -> Sequence[tuple[Claim, Request]]:
+    stmt = select(Claim, Request).join(Request, Request.id == Claim.request_id).where(Claim.member_id == member_id)
+    if live_only:
+        stmt = stmt.where(Claim.status.in_(LIVE_CLAIM))
+    stmt = stmt.order_by(Claim.id.desc())
+    return session.execute(_page(stmt, limit, offset)).all()
+
+
+def photo_ids(session: Session, request_id: int) -> list[int]:
+    return list(session.scalars(select(Photo.id).where(Photo.request_id == request_id).order_by(Photo.id)))

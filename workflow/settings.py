@@ -1,0 +1,57 @@
+"""Settings from ``SHOUBANPING_*`` environment variables (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The key shipped with the code: good enough on a developer's laptop, refused anywhere else.
+DEV_SECRET_KEY = "shoubanping-dev-secret-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOUBANPING_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///shoubanping.db",
+        description="SQLAlchemy URL. SQLite (default, WAL mode) or postgresql+psycopg://...",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL for the dramatiq broker. Unset: embedded StubBroker + in-process worker."
+    )
+    redis_namespace: str = Field("shoubanping", description="Prefix of the dramatiq keys in Redis.")
+    secret_key: str = Field(DEV_SECRET_KEY, description="Key for token hashing and signatures.")
+    dev_mode: bool = Field(False, description="Allows the built-in secret key. Never in production.")
+    timezone: str = Field("Asia/Shanghai", description="Local time zone for periods and deadlines.")
+    token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of a login token in hours.")
+    media_dir: str = Field("media", description="Directory where uploaded photos are stored.")
+    max_photo_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest photo accepted, in bytes.")
+    worker_threads: int = Field(4, ge=1, le=64, description="Threads of the in-process or dramatiq worker.")
+    relay_interval_seconds: float = Field(
+        1.0, gt=0, description="How often the outbox relay retries rows it could not publish."
+    )
+    default_claim_limit: int = Field(3, ge=1, le=50, description="Open claims a member may hold at once.")
+    evaluation_window_days: int = Field(7, ge=1, description="Days a resident has to evaluate a result.")
+    claim_window_hours: int = Field(24, ge=1, description="Hours a published task waits for a claim.")
+
+    @model_validator(mode="after")
+    def _refuse_dev_key(self) -> Settings:
+        if self.secret_key == DEV_SECRET_KEY and not self.dev_mode:
+            raise ValueError(
+                "SHOUBANPING_SECRET_KEY is the built-in development key. Set a secret of your own, "
+                "or set SHOUBANPING_DEV_MODE=1 on a development machine."
+            )
+        if len(self.secret_key) < 16:
+            raise ValueError("SHOUBANPING_SECRET_KEY must be at least 16 characters long.")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
