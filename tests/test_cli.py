@@ -1,0 +1,130 @@
+"""The command line as a newcomer and an operator use it: real processes, real ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import create_engine, text
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from handlers.runtime import Runtime
+from workflow.demo import PASSWORD
+
+from .conftest import _free_port, build_world
+from .helpers import get, submit, wait_for
+
+CLI = Path(sys.executable).with_name("shoubanping")
+ALL_STATES = {"submitted", "community", "street", "open_task", "claimed", "verifying", "resolved", "closed",
+              "rejected", "merged"}
+
+
+def _env(**settings: str) -> dict[str, str]:
+    """The caller's environment without any SHOUBANPING_* setting, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUBANPING_")}
+    env.update({f"SHOUBANPING_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    assert CLI.exists(), f"the console script is not installed at {CLI}"
+    return subprocess.run([str(CLI), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["db"], ["db", "upgrade"], ["demo"],
+                                     ["create-account"]])
+def test_help_on_every_command(command, tmp_path):
+    result = _run(*command, "--help", env=_env(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: shoubanping" in result.stdout
+
+
+def test_serve_refuses_the_built_in_secret_outside_dev_mode(tmp_path):
+    result = _run("serve", env=_env(), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "SHOUBANPING_SECRET_KEY" in result.stderr
+
+
+def test_demo_seeds_every_state_once(db_url, tmp_path):
+    env = _env(database_url=db_url, dev_mode="1")
+    assert _run("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    first = _run("demo", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert PASSWORD in first.stdout and "member01" in first.stdout
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        states = set(conn.execute(text("SELECT DISTINCT status FROM requests")).scalars())
+        members = conn.execute(text("SELECT count(*) FROM members")).scalar()
+        units = conn.execute(text("SELECT count(*) FROM units")).scalar()
+        communities = conn.execute(text("SELECT count(*) FROM communities")).scalar()
+    engine.dispose()
+    assert states == ALL_STATES
+    assert (members, units, communities) == (20, 3, 2)
+    again = _run("demo", env=env, cwd=tmp_path)
+    assert again.returncode != 0 and "already holds data" in again.stderr
+
+
+def test_serve_demo_is_ready_for_a_newcomer(tmp_path):
+    """`shoubanping serve --demo` on a fresh machine: embedded defaults, nothing configured."""
+    port = _free_port()
+    process = subprocess.Popen([str(CLI), "serve", "--demo", "--port", str(port)], env=_env(), cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            try:
+                return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read()
+                return False
+
+        wait_for(up, timeout=90, interval=0.3, what="serve --demo to answer")
+        with httpx.Client(base_url=base, timeout=10) as client:
+            token = client.post("/api/v1/auth/login",
+                                json={"username": "resident4", "password": PASSWORD}).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            mine = client.get("/api/v1/requests/mine", headers=auth).json()
+            assert {"resolved", "submitted", "community"} & {r["status"] for r in mine}
+            # The embedded worker routes the request the demo left waiting.
+            wait_for(lambda: all(r["status"] != "submitted"
+                                 for r in client.get("/api/v1/requests/mine", headers=auth).json()),
+                     timeout=30, what="the embedded worker to route the demo's new request")
+            health = client.get("/healthz").json()
+            assert health["outbox_pending"] == 0 and health["broker"].startswith("embedded")
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "resident1" in output and PASSWORD in output  # the demo accounts were printed
+    assert (tmp_path / "shoubanping-demo.db").exists()
+
+
+def test_worker_process(settings, tmp_path):
+    """On Redis, `shoubanping worker` is a separate process that consumes what `serve` publishes.
+    Without a Redis URL it refuses, since `serve` runs the worker itself."""
+    if not settings.redis_url:
+        result = _run("worker", env=_env(database_url=settings.database_url, dev_mode="1"), cwd=tmp_path)
+        assert result.returncode != 0 and "SHOUBANPING_REDIS_URL is not set" in result.stderr
+        return
+    env = _env(database_url=settings.database_url, redis_url=settings.redis_url,
+               redis_namespace=settings.redis_namespace, dev_mode="1")
+    worker = subprocess.Popen([str(CLI), "worker", "--threads", "2"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    runtime = Runtime(settings, worker=False).start()  # serve's side: relay only, no worker
+    try:
+        world = build_world(runtime)
+        with TestClient(create_app(settings, runtime)) as client:
+            rid = submit(client, world, "resident_a", category="disputes.noise")["id"]
+            wait_for(lambda: get(client, world, "resident_a", f"/requests/{rid}")["status"] == "community",
+                     timeout=30, what="the worker process to route the request")
+    finally:
+        runtime.stop()
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0, output
+    assert "worker running" in output and "worker stopped" in output
