@@ -40,7 +40,7 @@ class SignupIn(BaseModel):
 class AccountIn(SignupIn):
     """An admin creates any kind of account."""
 
-    role: Role
+    role: Role = Field(strict=False, description="resident, staff, member, street_officer, secretary or admin.")
     street_id: int | None = None
     unit_id: int | None = Field(None, description="Home unit; required for members.")
 

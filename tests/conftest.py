@@ -27,7 +27,7 @@ from handlers.runtime import Runtime
 from workflow import migrate
 from workflow.access import Actor
 from workflow.commands import accounts, members
-from workflow.db import make_engine, make_session_factory, unit_of_work
+from workflow.db import unit_of_work
 from workflow.models import Base, Building, Community, Grid, Role, Street, Unit
 from workflow.settings import Settings
 
@@ -200,7 +200,9 @@ def world(runtime) -> World:
     return build_world(runtime)
 
 
-def make_member(runtime: Runtime, username: str, communities: list[int], unit_name: str = "区税务局") -> tuple[Actor, str]:
+def make_member(
+    runtime: Runtime, username: str, communities: list[int], unit_name: str = "区税务局"
+) -> tuple[Actor, str]:
     """A further member registered with ``communities``; returns the actor and a token."""
     from sqlalchemy import select
 

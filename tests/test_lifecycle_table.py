@@ -24,7 +24,9 @@ TRIGGERS = ["route_to_community", "publish_task", "escalate", "return_to_communi
             "withdraw", "report_result", "send_back", "verify", "resolve", "evaluate", "reopen", "expire",
             "reject", "merge"]
 
-# DESIGN.md §3, "trigger | from → to | who", with "who" as the personas below.
+# DESIGN.md §3, "trigger | from → to | who", with "who" as the personas below. One deliberate
+# change: merge is also allowed from `community`, where staff actually notice duplicates (the
+# router moves requests out of `submitted` within milliseconds).
 R, SW, ST, OF, ME, CL, EV = "router", "sweeper", "staff_a", "officer_1", "member_2", "member_1", "resident_a"
 TABLE = {
     "route_to_community": ({"submitted": {R, ST}}, "community"),
@@ -42,7 +44,7 @@ TABLE = {
     "reopen": ({"resolved": {EV}}, "submitted"),
     "expire": ({"resolved": {SW}}, "closed"),
     "reject": ({"submitted": {ST}, "community": {ST}}, "rejected"),
-    "merge": ({"submitted": {ST}}, "merged"),
+    "merge": ({"submitted": {ST}, "community": {ST}}, "merged"),
 }
 # Which account roles can ever fire a trigger (the first check, 403 role_not_allowed).
 ROLES_FOR = {
@@ -148,7 +150,8 @@ def test_every_trigger_by_every_actor(state, runtime, world):
             assert session.get(Request, rid).status.value == state
             # In the merge case, give the trigger an open target in the same community.
             target = submit(session, actors["resident_a"], Submission(
-                channel="report", category="disputes.noise", description="另一件", community_id=world.ids["community_A"],
+                channel="report", category="disputes.noise", description="另一件",
+                community_id=world.ids["community_A"],
             )).id
             for trigger in TRIGGERS:
                 for persona in PERSONAS:

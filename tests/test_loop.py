@@ -3,7 +3,7 @@ the outbox on whichever broker this run uses."""
 
 from __future__ import annotations
 
-from workflow.models import Outcome, OutboxMessage, OutboxStatus, ProcessedMessage
+from workflow.models import OutboxMessage, OutboxStatus, Outcome, ProcessedMessage
 
 from .helpers import act, all_rows, get, submit
 

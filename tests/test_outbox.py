@@ -6,9 +6,9 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import dramatiq
-from dramatiq.middleware import MiddlewareError
 import pytest
 from dramatiq import Message
+from dramatiq.middleware import MiddlewareError
 from fastapi.testclient import TestClient
 
 from api.app import create_app

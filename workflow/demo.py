@@ -25,7 +25,7 @@ COMMUNITIES = [("HP", "和平社区", ["一网格", "二网格", "三网格"]), 
 
 def accounts_text() -> str:
     lines = [
-        "Demo accounts (password for all: %s):" % PASSWORD,
+        f"Demo accounts (password for all: {PASSWORD}):",
         "  resident1 … resident6     residents (居民)",
         "  staff_hp1, staff_hp2      staff of 和平社区 (社区干部)",
         "  staff_xf1                 staff of 幸福社区",
@@ -75,14 +75,15 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
                                           display_name=name, role=role, **kw)
         return Actor.of(session, account)
 
-    residents = [person(f"resident{i}", n, Role.resident, community_id=(hp if i <= 4 else xf).id, phone=f"1380000000{i}")
+    residents = [person(f"resident{i}", n, Role.resident, community_id=(hp if i <= 4 else xf).id,
+                        phone=f"1380000000{i}")
                  for i, n in enumerate(["王阿姨", "李大爷", "张先生", "赵女士", "刘师傅", "陈同学"], start=1)]
     staff_hp = person("staff_hp1", "周网格员", Role.staff, community_id=hp.id)
     person("staff_hp2", "吴社工", Role.staff, community_id=hp.id)
     staff_xf = person("staff_xf1", "郑网格员", Role.staff, community_id=xf.id)
     person("secretary_hp", "孙书记", Role.secretary, community_id=hp.id)
     person("secretary_street", "钱书记", Role.secretary, street_id=street.id)
-    officer = person("officer1", "冯科长", Role.street_officer, street_id=street.id)
+    person("officer1", "冯科长", Role.street_officer, street_id=street.id)
     person("admin", "系统管理员", Role.admin)
     surnames = "杨朱秦许何吕施张孔曹严华金魏陶姜戚谢邹喻"
     member_actors = []
@@ -148,7 +149,8 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
         r = report(res, cat, text, b, now - ago * h)
         step(staff_hp if b.community_id == hp.id else staff_xf, r, "publish_task", now - ago * h + h / 2)
     # community: being handled by staff (one found on an inspection round, one on a member's visit).
-    r = report(staff_hp, "safety.fire_lane", "巡查发现6号楼消防通道被电动车堵塞。", b_hp[5], now - 2 * h, channel="inspection")
+    r = report(staff_hp, "safety.fire_lane", "巡查发现6号楼消防通道被电动车堵塞。", b_hp[5], now - 2 * h,
+               channel="inspection")
     step(staff_hp, r, "route_to_community", now - 2 * h + timedelta(minutes=5))
     r = report(member_actors[2], "housing.roof_leak", "入户走访：7号楼顶层住户反映雨天屋顶漏水。", b_hp[0], now - 5 * h,
                channel="visit", contact_name="马奶奶", contact_phone="13900000001")

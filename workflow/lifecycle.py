@@ -58,7 +58,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("reopen", "resolved", S.submitted, "evaluator"),
     _t("expire", "resolved", S.closed, "sweeper"),
     _t("reject", "submitted community", S.rejected, "staff"),
-    _t("merge", "submitted", S.merged, "staff"),
+    _t("merge", "submitted community", S.merged, "staff"),
 )
 
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t.trigger for t in TRANSITIONS))

@@ -27,7 +27,9 @@ def decide(session: Session, request: Request) -> tuple[str, str]:
     return ROUTE_TRIGGER[category.default_route], f"category_default:{category.code}"
 
 
-def route_request(session: Session, settings: Settings, request_id: int, *, now: datetime | None = None) -> Fired | None:
+def route_request(
+    session: Session, settings: Settings, request_id: int, *, now: datetime | None = None
+) -> Fired | None:
     """Route the request if it still waits; None when someone (staff or an earlier run) already did."""
     request = repo.get_for_update(session, request_id)
     if request.status != Status.submitted:

@@ -36,7 +36,6 @@ from ..models import (
     Role,
     Route,
     Satisfaction,
-    Status,
     utcnow,
 )
 from ..repository import requests as repo

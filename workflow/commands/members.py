@@ -30,7 +30,8 @@ def _active(session: Session, member_id: int, community_id: int) -> Registration
 
 def register(session: Session, actor: Actor, community_id: int, *, now: datetime | None = None) -> Registration:
     _require_member(actor)
-    if isinstance(community_id, bool) or not isinstance(community_id, int) or session.get(Community, community_id) is None:
+    known = isinstance(community_id, int) and not isinstance(community_id, bool)
+    if not known or session.get(Community, community_id) is None:
         raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community",
                            details={"field": "community_id"})
     if _active(session, actor.member_id, community_id) is not None:

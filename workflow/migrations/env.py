@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from workflow.db import make_engine
 from workflow.models import Base
 

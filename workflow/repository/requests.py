@@ -13,8 +13,8 @@ from ..i18n import _
 from ..models import (
     Claim,
     ClaimStatus,
-    Photo,
     Evaluation,
+    Photo,
     Registration,
     RegistrationStatus,
     Request,
