@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import TransactionRollback
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
@@ -63,7 +64,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_busy(request: Request, exc: OperationalError):
+        if isinstance(exc.orig, TransactionRollback):  # deadlock or serialisation failure
+            log.info("transaction rolled back by the database: %s", exc.orig)
+            return error_response(request, 409, "concurrent_update",
+                                  _("Someone changed this at the same moment. Reload and try again."))
         log.warning("database operational error: %s", exc)
         return error_response(request, 503, "database_unavailable",
                               _("The database is busy or unavailable. Try again shortly."),
                               headers={"Retry-After": "2"})
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error",
+                              _("Something went wrong on our side. It has been logged; please try again."))
+

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,13 @@ from workflow.models import Account, Category, Claim, Evaluation, Request, Reque
 from workflow.repository import requests as repo
 
 Strict = ConfigDict(extra="forbid", strict=True)
+
+# Ids are 32-bit integer keys: anything outside that range cannot name a row.
+MAX_ID = 2_147_483_647
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RequestId = Annotated[int, Path(ge=1, le=MAX_ID, description="The request's id.")]
+PhotoId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CommunityId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 # --- input ---------------------------------------------------------------------------------------
@@ -34,15 +42,15 @@ class SignupIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
     display_name: str = Field(max_length=100)
     phone: str | None = Field(None, max_length=32)
-    community_id: int | None = Field(None, description="The community the resident lives in.")
+    community_id: DbId | None = Field(None, description="The community the resident lives in.")
 
 
 class AccountIn(SignupIn):
     """An admin creates any kind of account."""
 
     role: Role = Field(strict=False, description="resident, staff, member, street_officer, secretary or admin.")
-    street_id: int | None = None
-    unit_id: int | None = Field(None, description="Home unit; required for members.")
+    street_id: DbId | None = None
+    unit_id: DbId | None = Field(None, description="Home unit; required for members.")
 
 
 class SubmitIn(BaseModel):
@@ -52,15 +60,15 @@ class SubmitIn(BaseModel):
     )
     category: str = Field(max_length=32, description="A leaf category code, see GET /api/v1/categories.")
     description: str = Field(description="What is wrong, at most 2000 characters.")
-    community_id: int | None = Field(None, description="Defaults to the caller's own community.")
-    grid_id: int | None = None
-    building_id: int | None = None
+    community_id: DbId | None = Field(None, description="Defaults to the caller's own community.")
+    grid_id: DbId | None = None
+    building_id: DbId | None = None
     address: str = Field("", max_length=200)
     latitude: float | None = None
     longitude: float | None = None
     contact_name: str = Field("", max_length=100, description="For visits: the resident visited.")
     contact_phone: str = Field("", max_length=32)
-    photo_ids: list[int] = Field(default_factory=list, description="Ids from POST /api/v1/photos.")
+    photo_ids: list[DbId] = Field(default_factory=list, max_length=9, description="Ids from POST /api/v1/photos.")
 
 
 class NoteIn(BaseModel):
@@ -81,7 +89,7 @@ class ResultIn(BaseModel):
 class ReportResultIn(ResultIn):
     hours: Decimal = Field(description="Service hours spent, more than 0 and at most 24.", max_digits=4,
                            decimal_places=1)
-    photo_ids: list[int] = Field(default_factory=list)
+    photo_ids: list[DbId] = Field(default_factory=list, max_length=9)
     # Not strict: hours arrive as JSON numbers and become Decimal.
     model_config = ConfigDict(extra="forbid", strict=False)
 
@@ -101,13 +109,13 @@ class EvaluationIn(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = Strict
-    duplicate_of: int = Field(description="The request this one duplicates.")
+    duplicate_of: DbId = Field(description="The request this one duplicates.")
     note: str = Field("", max_length=500)
 
 
 class RegistrationIn(BaseModel):
     model_config = Strict
-    community_id: int
+    community_id: DbId
 
 
 # --- output --------------------------------------------------------------------------------------

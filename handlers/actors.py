@@ -54,7 +54,11 @@ def declare(broker: dramatiq.Broker, sessions: sessionmaker[Session], settings: 
                 if _once(session, "record_outcome"):
                     outcomes.record_outcome(session, settings, request_id)
         except IntegrityError:
-            # Another worker wrote the same outcome row at the same moment: that is success.
+            # Another worker wrote the same outcome row at the same moment: that is success. Any
+            # other integrity failure is a real error and goes to dramatiq's retries.
+            with unit_of_work(sessions) as session:
+                if not outcomes.has_outcome(session, request_id):
+                    raise
             log.info("outcome of request %s already recorded", request_id)
 
     functions: list[Callable[..., None]] = [route_request, record_outcome]

@@ -15,11 +15,11 @@ from datetime import timedelta
 
 import dramatiq
 from dramatiq import Message
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.db import unit_of_work
-from workflow.models import OutboxMessage, OutboxStatus, utcnow
+from workflow.models import OutboxMessage, OutboxStatus, ProcessedMessage, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30
@@ -75,6 +75,25 @@ class Relay:
                 row.sent_at = now
                 published += 1
         return published, failed, len(rows) == self.batch
+
+    def recover_unprocessed(self) -> int:
+        """Put back rows that were handed to a broker which kept them only in memory.
+
+        The embedded StubBroker loses what it held when the process stops. A sent row whose message
+        id has no processed_messages row was never acted on (the guard commits with the effect),
+        so it is published again. Returns how many rows were put back.
+        """
+        done = select(ProcessedMessage.message_id)
+        with unit_of_work(self.sessions) as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.sent, OutboxMessage.message_id.not_in(done))
+                .values(status=OutboxStatus.pending, available_at=utcnow(), sent_at=None)
+            )
+            count = result.rowcount or 0
+        if count:
+            log.warning("outbox: %d messages the embedded broker lost at the last stop are sent again", count)
+        return count
 
     @staticmethod
     def _message(row: OutboxMessage) -> Message:

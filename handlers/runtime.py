@@ -44,6 +44,8 @@ class Runtime:
 
     def start(self) -> Runtime:
         if self.relay is not None:
+            if self.embedded:
+                self.relay.recover_unprocessed()
             outbox.on_commit_wake(self.relay.wake)
             self.relay.start()
             self.relay.wake()  # rows left pending by an earlier run

@@ -197,3 +197,16 @@ def test_messages_follow_accept_language(client, world, runtime):
     assert english["message"] == "Please describe the problem."
     assert chinese["message"] == "请描述遇到的问题。"
     assert table_counts(runtime) == before
+
+
+def test_ids_beyond_any_row_are_refused_with_a_code(client, world, runtime):
+    """An id too large to be a key is a 4xx with a code, never a bare server error."""
+    huge = 10**20
+    response = client.get(f"/api/v1/requests/{huge}", headers=world.headers("resident_a"))
+    assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+    before = table_counts(runtime)
+    response = client.post("/api/v1/requests", headers=world.headers("resident_a"), json={
+        "channel": "report", "category": "sanitation.corridor_clutter", "description": "楼道堆物",
+        "community_id": huge})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+    assert table_counts(runtime) == before

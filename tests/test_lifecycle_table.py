@@ -72,8 +72,8 @@ def visible(persona: str, state: str) -> bool:
         return False  # another community, another street, another resident
     if persona in ("member_1", "member_2"):
         return state in PUBLISHED
-    if persona == "member_c":  # registered elsewhere: sees open tasks only
-        return state == "open_task"
+    if persona == "member_c":  # registered elsewhere: sees none of community A's requests
+        return False
     return True
 
 
@@ -82,7 +82,10 @@ def expected(state: str, trigger: str, persona: str, role: str) -> tuple[int, st
     allowed, dest = TABLE[trigger]
     if role not in ROLES_FOR[trigger]:
         return 403, "role_not_allowed"
-    if not visible(persona, state):
+    # A member trying to claim an open task elsewhere is told they are not registered there,
+    # without being able to read the task.
+    claim_elsewhere = trigger == "claim" and state == "open_task" and role == "member"
+    if not (visible(persona, state) or claim_elsewhere):
         return 404, "request_not_found"
     if state not in allowed:
         return 409, "invalid_transition"

@@ -29,7 +29,10 @@ def test_report_task_claim_verify_evaluate_closes_with_outcome(client, world, ru
     assert [t["id"] for t in board] == [rid]
     assert board[0]["actions"] == ["claim"]
     assert board[0]["contact_phone"] is None  # members do not see residents' contact details
-    act(client, world, "member_1", rid, "claim")
+    published = get(client, world, "member_1", f"/requests/{rid}")
+    assert published["claim_by"] is not None  # the task waits on the board for a limited time
+    claimed = act(client, world, "member_1", rid, "claim")
+    assert claimed["claim_by"] is None
     mine = get(client, world, "member_1", "/claims/mine", live="true")
     assert [c["request"]["id"] for c in mine] == [rid]
 
@@ -74,7 +77,8 @@ def test_report_task_claim_verify_evaluate_closes_with_outcome(client, world, ru
 
 
 def test_unsatisfied_evaluation_reopens_and_second_reopen_goes_to_street(client, world, runtime):
-    rid = submit(client, world, "resident_a", category="disputes.noise")["id"]
+    created = submit(client, world, "resident_a", category="disputes.noise")
+    rid = created["id"]
     runtime.drain()
     assert get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community"
 
@@ -83,6 +87,8 @@ def test_unsatisfied_evaluation_reopens_and_second_reopen_goes_to_street(client,
         reopened = act(client, world, "resident_a", rid, "evaluation", satisfaction="unsatisfied", solved=False,
                        comment="还是很吵")
         assert reopened["status"] == "submitted" and reopened["reopen_count"] == round_
+        # The deadlines promised when the request came in still stand.
+        assert (reopened["respond_by"], reopened["resolve_by"]) == (created["respond_by"], created["resolve_by"])
         runtime.drain()
         status = get(client, world, "resident_a", f"/requests/{rid}")["status"]
         # The first reopen goes back to the community by the category's route; the second to the street.
@@ -100,6 +106,24 @@ def test_unsatisfied_evaluation_reopens_and_second_reopen_goes_to_street(client,
     ]
     (outcome,) = all_rows(runtime, Outcome, Outcome.request_id == rid)
     assert outcome.reopen_count == 2 and outcome.route == "street"
+
+
+def test_verified_work_stays_in_the_outcome_after_a_reopen(client, world, runtime):
+    rid = submit(client, world, "resident_a", category="sanitation.corridor_clutter")["id"]
+    runtime.drain()
+    act(client, world, "member_1", rid, "claim")
+    act(client, world, "member_1", rid, "report_result", result="清理了一半", hours=3.5)
+    act(client, world, "staff_a", rid, "verify", appraisal=5)
+    act(client, world, "resident_a", rid, "evaluation", satisfaction="unsatisfied", solved=False)
+    runtime.drain()  # the task board again
+    act(client, world, "staff_a", rid, "withdraw")
+    act(client, world, "staff_a", rid, "resolve", result="社区组织清运完毕")
+    act(client, world, "resident_a", rid, "evaluation", satisfaction="satisfied", solved=True)
+    runtime.drain()
+    (outcome,) = all_rows(runtime, Outcome, Outcome.request_id == rid)
+    assert outcome.member_id == world.actors["member_1"].member_id
+    assert float(outcome.hours) == 3.5 and outcome.appraisal == 5
+    assert outcome.reopen_count == 1 and outcome.satisfaction.value == "satisfied"
 
 
 def test_inspection_and_visit_channels(client, world, runtime):

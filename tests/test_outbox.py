@@ -110,3 +110,26 @@ def test_routing_message_for_an_already_routed_request_changes_nothing(client, w
     runtime.drain()
     events = all_rows(runtime, RequestEvent, RequestEvent.request_id == rid)
     assert [e.trigger for e in events] == ["submit", "route_to_community"]
+
+
+def test_a_message_left_unprocessed_at_a_stop_is_processed_after_restart(settings):
+    """Stop the service after the relay handed a message to the broker but before any worker ran
+    it: after the restart the request is routed all the same (on Redis the queue kept the message;
+    the embedded broker's memory is gone, so the relay sends it again)."""
+    first = Runtime(settings, worker=False).start()
+    world = build_world(first)
+    with TestClient(create_app(settings, first)) as client:
+        rid = submit(client, world, "resident_a", category="disputes.noise")["id"]
+    first.relay.publish_pending()
+    assert all(m.status == OutboxStatus.sent for m in all_rows(first, OutboxMessage))
+    first.stop()
+
+    second = Runtime(settings, worker=True).start()
+    try:
+        wait_for(lambda: all_rows(second, Request, Request.id == rid)[0].status == Status.community,
+                 what="routing after the restart")
+        second.drain()
+        assert count(second, RequestEvent, RequestEvent.request_id == rid) == 2
+        assert count(second, ProcessedMessage) == 1
+    finally:
+        second.stop()

@@ -67,6 +67,8 @@ def test_member_claims_only_after_registering_with_the_community(client, world, 
     task = get(client, world, "staff_a", f"/requests/{rid}")
     assert task["status"] == "open_task" and task["claims"] == []
     assert get(client, world, "member_c", "/tasks") == []
+    # ... and cannot read it either: tasks are shown to the members of their own community only.
+    assert get(client, world, "member_c", f"/requests/{rid}", expect=404)["error"]["code"] == "request_not_found"
 
     response = client.post("/api/v1/registrations", json={"community_id": community_a},
                            headers=world.headers("member_c"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, Role, Status
+from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, Role
 
 SYSTEM_ROLES = ("router", "sweeper")
 
@@ -89,12 +89,10 @@ def can_view(session: Session, actor: Actor, request: Request) -> bool:
     if role in (Role.staff, Role.street_officer, Role.secretary):
         return actor.covers(request)
     if role == Role.member:
-        # Members see what they collected or claimed, any open task (so that claiming in a
-        # community one is not registered with says so), and every request of their own
-        # communities that has been put on the task board.
+        # Members see what they collected or claimed, and every request of the communities they
+        # are registered with that has been put on the task board.
         return (
             request.collector_id == actor.account_id
-            or request.status == Status.open_task
             or has_claimed(session, actor.member_id, request.id)
             or (request.published_at is not None and is_registered(session, actor.member_id, request.community_id))
         )

@@ -25,6 +25,10 @@ def period_19(day: date) -> str:
     return period_month(day)
 
 
+def has_outcome(session: Session, request_id: int) -> bool:
+    return session.scalar(select(Outcome.id).where(Outcome.request_id == request_id)) is not None
+
+
 def record_outcome(session: Session, settings: Settings, request_id: int) -> Outcome | None:
     """Write the outcome row; an existing row is the answer to a repeated call."""
     existing = session.scalar(select(Outcome).where(Outcome.request_id == request_id))
@@ -39,7 +43,9 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
         .order_by(RequestEvent.id.desc())
     )
     evaluation = repo.evaluation_for_round(session, request_id, request.round)
-    claim = repo.verified_claim(session, request_id, request.round)
+    # The member, appraisal and hours of the work that was verified, whichever round it was in:
+    # a reopen after a verified task does not erase the member's work.
+    claim = repo.last_verified_claim(session, request_id)
     handler = session.scalar(
         select(RequestEvent.actor_id)
         .where(RequestEvent.request_id == request_id, RequestEvent.trigger.in_(("verify", "resolve")))
@@ -65,7 +71,7 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
         solved=evaluation.solved if evaluation else None,
         satisfaction=evaluation.satisfaction if evaluation else None,
         appraisal=claim.appraisal if claim else None,
-        hours=claim.hours if claim else None,
+        hours=repo.verified_hours(session, request_id),
         reopen_count=request.reopen_count,
         closed_by=closing.trigger if closing else "evaluate",
         closed_at=request.closed_at,

@@ -43,7 +43,7 @@ def register(body: s.RegistrationIn, ctx: Ctx = Depends(get_ctx)):
 
 
 @router.delete("/registrations/{community_id}", response_model=s.RegistrationOut)
-def end_registration(community_id: int, ctx: Ctx = Depends(get_ctx)):
+def end_registration(community_id: s.CommunityId, ctx: Ctx = Depends(get_ctx)):
     """End the registration with a community. Claims already held stay with the member."""
     with ctx.transaction() as tx:
         return _registration_out(members.end_registration(tx.session, tx.actor, community_id))

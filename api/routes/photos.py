@@ -6,11 +6,9 @@ from fastapi import APIRouter, Depends, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from workflow.access import can_view
 from workflow.commands import photos
 from workflow.errors import NotFound
 from workflow.i18n import _
-from workflow.models import Photo, Request
 
 from .. import schemas as s
 from ..context import Ctx, get_ctx
@@ -35,17 +33,10 @@ def upload(file: UploadFile, ctx: Ctx = Depends(get_ctx)):
 
 
 @router.get("/photos/{photo_id}", response_class=FileResponse, responses={404: {"model": s.ErrorOut}})
-def download(photo_id: int, ctx: Ctx = Depends(get_ctx)):
+def download(photo_id: s.PhotoId, ctx: Ctx = Depends(get_ctx)):
     """A photo, to its uploader or to anyone who may see the request it belongs to."""
     with ctx.transaction() as tx:
-        photo = tx.session.get(Photo, photo_id)
-        visible = photo is not None and (
-            photo.uploader_id == tx.actor.account_id
-            or (photo.request_id is not None
-                and can_view(tx.session, tx.actor, tx.session.get(Request, photo.request_id)))
-        )
-        if not visible:
-            raise NotFound(_("Photo {id} does not exist.", id=photo_id), code="photo_not_found")
+        photo = photos.visible_photo(tx.session, tx.actor, photo_id)
         path = photos.photo_path(ctx.settings.media_dir, photo.sha256)
         if not path.exists():
             raise NotFound(_("The photo file is missing on the server."), code="photo_missing")

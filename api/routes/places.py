@@ -57,7 +57,7 @@ def communities(ctx: Ctx = Depends(get_ctx)):
 
 
 @router.get("/communities/{community_id}", response_model=CommunityDetailOut, responses={404: {"model": s.ErrorOut}})
-def community(community_id: int, ctx: Ctx = Depends(get_ctx)):
+def community(community_id: s.CommunityId, ctx: Ctx = Depends(get_ctx)):
     """One community with its grids and buildings, to pick a location from."""
     with ctx.transaction(auth=False) as tx:
         c = places.community(tx.session, community_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from workflow import lifecycle
 from workflow.access import can_view
 from workflow.commands import handling, intake
-from workflow.errors import Forbidden, InvalidInput
+from workflow.errors import Forbidden
 from workflow.i18n import _
 from workflow.models import Role, Status
 from workflow.repository import requests as repo
@@ -39,7 +39,7 @@ def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=
 
 
 @router.get("/requests/{request_id}", response_model=s.RequestDetailOut)
-def get_request(request_id: int, ctx: Ctx = Depends(get_ctx)):
+def get_request(request_id: s.RequestId, ctx: Ctx = Depends(get_ctx)):
     """One request with its full event history, claims and evaluations, if the caller may see it."""
     with ctx.transaction() as tx:
         request = repo.get(tx.session, request_id)
@@ -50,15 +50,12 @@ def get_request(request_id: int, ctx: Ctx = Depends(get_ctx)):
 
 @router.post("/requests/{request_id}/evaluation", response_model=s.RequestDetailOut,
              responses={403: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
-def evaluate(request_id: int, body: s.EvaluationIn, ctx: Ctx = Depends(get_ctx)):
+def evaluate(request_id: s.RequestId, body: s.EvaluationIn, ctx: Ctx = Depends(get_ctx)):
     """评: the reporting resident (or, for requests no resident reported, the secretary) evaluates the
     result. Satisfied or basically satisfied *and* solved closes the request (`evaluate`); anything else
     reopens it for another round (`reopen`). Either way the evaluation is kept and counts."""
-    params = body.model_dump()
-    content = body.satisfaction != "unsatisfied" and body.solved
     with ctx.transaction() as tx:
-        fired = handling.fire(tx.session, ctx.settings, tx.actor, request_id, "evaluate" if content else "reopen",
-                              params)
+        fired = handling.evaluate(tx.session, ctx.settings, tx.actor, request_id, body.model_dump())
         return s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
 
 
@@ -83,7 +80,7 @@ OPTIONAL_BODY = {s.NoteIn}
 def _trigger_endpoint(trigger: str, body_model: type, doc: str):
     optional = body_model in OPTIONAL_BODY
 
-    def endpoint(request_id: int, body: body_model = Body(None if optional else ...),  # type: ignore[valid-type]
+    def endpoint(request_id: s.RequestId, body: body_model = Body(None if optional else ...),  # type: ignore[valid-type]
                  ctx: Ctx = Depends(get_ctx)):
         params = body.model_dump() if body is not None else {}
         with ctx.transaction() as tx:
@@ -108,17 +105,13 @@ for _trigger, (_model, _doc) in TRIGGER_BODIES.items():
 
 
 @router.get("/queue", response_model=list[s.RequestOut], tags=["queues"])
-def queue(status: list[str] = Query(default=[]), limit: int = Query(50, ge=1, le=200),
+def queue(status: list[Status] = Query(default=[]), limit: int = Query(50, ge=1, le=200),
           offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_ctx)):
     """The caller's desk, nearest deadline first: community staff see their community's requests
     that wait for them; street officers the requests escalated to their street; secretaries their
     whole scope. Filter with `status` (repeatable)."""
-    try:
-        statuses = [Status(v) for v in status]
-    except ValueError:
-        raise InvalidInput(_("Unknown status in the filter."), code="unknown_status") from None
     with ctx.transaction() as tx:
         if tx.actor.role not in (Role.staff, Role.street_officer, Role.secretary, Role.admin):
             raise Forbidden(_("Only staff, street officers and secretaries have a queue."), code="role_not_allowed")
-        rows = repo.queue(tx.session, tx.actor, statuses=statuses, limit=limit, offset=offset)
+        rows = repo.queue(tx.session, tx.actor, statuses=status, limit=limit, offset=offset)
         return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]

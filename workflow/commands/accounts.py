@@ -56,12 +56,14 @@ def create_account(
                            details={"field": "display_name"})
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise Conflict(_("The username {name} is taken.", name=username), code="username_taken")
-    if community_id is not None:
-        community = session.get(Community, community_id)
-        if community is None:
-            raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community")
-        if role in (Role.staff, Role.street_officer):
-            street_id = None if role == Role.staff else street_id
+    if community_id is not None and session.get(Community, community_id) is None:
+        raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community")
+    # One scope per account: staff by community, street officers by street, secretaries by the
+    # community when given, else the street.
+    if role == Role.street_officer:
+        community_id = None
+    elif role in (Role.staff, Role.secretary) and community_id is not None:
+        street_id = None
     if street_id is not None and session.get(Street, street_id) is None:
         raise InvalidInput(_("Unknown street {id}.", id=street_id), code="unknown_street")
     if role == Role.staff and community_id is None:
@@ -79,7 +81,7 @@ def create_account(
         phone=phone,
         role=role,
         community_id=community_id,
-        street_id=street_id if role != Role.staff else None,
+        street_id=street_id,
     )
     session.add(account)
     session.flush()

@@ -26,7 +26,6 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
 from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
 from ..models import (
-    Category,
     Claim,
     ClaimStatus,
     Evaluation,
@@ -36,12 +35,12 @@ from ..models import (
     Role,
     Route,
     Satisfaction,
+    Status,
     utcnow,
 )
 from ..repository import requests as repo
 from ..settings import Settings
 from . import photos as photo_cmds
-from .intake import set_deadlines
 
 # Which kinds of actor (lifecycle.KINDS) each account role can ever be.
 ROLE_KINDS: dict[str, frozenset[str]] = {
@@ -85,7 +84,10 @@ def fire(
             _("Your role cannot use “{action}”.", action=TRIGGER_LABELS[trigger]), code="role_not_allowed"
         )
     request = repo.get_for_update(session, request_id)
-    if not can_view(session, actor, request):
+    # A member who finds an open task of a community they are not registered with is told so
+    # (not_registered below) without being allowed to read it.
+    claiming_open_task = trigger == "claim" and actor.role == Role.member and request.status == Status.open_task
+    if not (claiming_open_task or can_view(session, actor, request)):
         raise repo.not_found(request_id)
     transition = lifecycle.transition_for(trigger, request.status)
     if transition is None:
@@ -102,6 +104,8 @@ def fire(
     note, data = HANDLERS[trigger](session, settings, actor, request, params, now)
     from_status = request.status
     lifecycle.move(request, trigger)
+    if request.status != Status.open_task:
+        request.claim_by = None  # the claim window exists only while the task waits on the board
     if request.responded_at is None and actor.role in HUMAN_HANDLERS:
         request.responded_at = now
     event = RequestEvent(
@@ -119,6 +123,15 @@ def fire(
     request.updated_at = now
     session.flush()
     return Fired(request, event)
+
+
+def evaluate(session: Session, settings: Settings, actor: Actor, request_id: int, params: dict[str, Any],
+             *, now: datetime | None = None) -> Fired:
+    """评: a content verdict (satisfied or basically satisfied, and solved) closes the request;
+    anything else reopens it. Either way the evaluation is kept."""
+    content = params.get("satisfaction") in (Satisfaction.satisfied, Satisfaction.basically_satisfied) \
+        and params.get("solved") is True
+    return fire(session, settings, actor, request_id, "evaluate" if content else "reopen", params, now=now)
 
 
 def _check_relation(session: Session, actor: Actor, request: Request, trigger: str, who: frozenset[str]) -> None:
@@ -350,7 +363,8 @@ def _reopen(session, settings, actor, request, params, now):
     request.resolved_at = None
     request.evaluate_by = None
     request.route = None
-    set_deadlines(request, session.get(Category, request.category_id).urgency, now)
+    # respond_by and resolve_by stay as first given: the rates measure the request against the
+    # commitment made to the resident when it came in, not against a window restarted by a reopen.
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
     return note, data
 
@@ -380,7 +394,8 @@ def _merge(session, settings, actor, request, params, now):
     if isinstance(target_id, bool) or not isinstance(target_id, int) or target_id == request.id:
         raise InvalidInput(_("Name the request this one duplicates."), code="merge_target_required",
                            details={"field": "duplicate_of"})
-    target = repo.get(session, target_id)
+    # Lock the target too: two staff merging A into B and B into A at once must not both succeed.
+    target = repo.get_for_update(session, target_id, missing_ok=True)
     if target is None or target.community_id != request.community_id or target.status in lifecycle.TERMINAL:
         raise InvalidInput(
             _("A request can only be merged into an open request of the same community."),

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
-from ..errors import InvalidInput
+from ..access import Actor, can_view
+from ..errors import InvalidInput, NotFound
 from ..i18n import _
-from ..models import Photo, PhotoStage
+from ..models import Photo, PhotoStage, Request
 
 MAX_PHOTOS = 9
 SIGNATURES = {
@@ -46,9 +48,11 @@ def store(session: Session, actor: Actor, data: bytes, media_dir: str, max_bytes
     path = photo_path(media_dir, digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        # A temporary file of its own, then an atomic rename: two identical uploads at once both
+        # end with the complete file.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
     photo = Photo(uploader_id=actor.account_id, sha256=digest, content_type=content_type, size=len(data))
     session.add(photo)
     session.flush()
@@ -81,3 +85,14 @@ def attach(session: Session, actor: Actor, photo_ids: list, request_id: int, sta
         photo.request_id = request_id
         photo.stage = PhotoStage(stage)
     return ids
+
+
+def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:
+    """A photo, for its uploader or anyone who may see the request it belongs to."""
+    photo = session.get(Photo, photo_id)
+    if photo is not None and (
+        photo.uploader_id == actor.account_id
+        or (photo.request_id is not None and can_view(session, actor, session.get(Request, photo.request_id)))
+    ):
+        return photo
+    raise NotFound(_("Photo {id} does not exist.", id=photo_id), code="photo_not_found")

@@ -28,12 +28,12 @@ LIVE_CLAIM = (ClaimStatus.active, ClaimStatus.reported)
 COMMUNITY_QUEUE = (Status.submitted, Status.community, Status.open_task, Status.claimed, Status.verifying)
 
 
-def get_for_update(session: Session, request_id: int) -> Request:
+def get_for_update(session: Session, request_id: int, *, missing_ok: bool = False) -> Request | None:
     """Load a request and lock its row (FOR UPDATE on PostgreSQL; SQLite holds the write lock)."""
     row = session.scalar(
         select(Request).where(Request.id == request_id).with_for_update().execution_options(populate_existing=True)
     )
-    if row is None:
+    if row is None and not missing_ok:
         raise not_found(request_id)
     return row
 
@@ -50,11 +50,19 @@ def live_claim(session: Session, request_id: int) -> Claim | None:
     return session.scalar(select(Claim).where(Claim.request_id == request_id, Claim.status.in_(LIVE_CLAIM)))
 
 
-def verified_claim(session: Session, request_id: int, round_: int) -> Claim | None:
+def last_verified_claim(session: Session, request_id: int) -> Claim | None:
     return session.scalar(
-        select(Claim).where(
-            Claim.request_id == request_id, Claim.round == round_, Claim.status == ClaimStatus.verified
-        )
+        select(Claim)
+        .where(Claim.request_id == request_id, Claim.status == ClaimStatus.verified)
+        .order_by(Claim.id.desc())
+        .limit(1)
+    )
+
+
+def verified_hours(session: Session, request_id: int):
+    """Service hours of every verified claim on the request, across its rounds."""
+    return session.scalar(
+        select(func.sum(Claim.hours)).where(Claim.request_id == request_id, Claim.status == ClaimStatus.verified)
     )
 
 
