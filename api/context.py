@@ -61,3 +61,11 @@ def get_ctx(request: Request, credentials: HTTPAuthorizationCredentials | None =
         token=credentials.credentials if credentials else None,
         locale=negotiate(request.headers.get("accept-language")),
     )
+
+
+def get_auth_ctx(ctx: Ctx = Depends(get_ctx)) -> Ctx:
+    """For routes that need a login. Runs before the body is validated, so a caller without a
+    token hears 401 whatever they sent; the token itself is checked inside the unit of work."""
+    if not ctx.token:
+        raise Unauthorized(_("Please log in."), code="not_authenticated")
+    return ctx

@@ -235,3 +235,10 @@ def test_password_login_works_until_logout(client, world):
     assert error_code(after.json()) == "invalid_token"
     # Logging out ends this session only; the resident's other sessions keep working.
     assert get(client, world, "resident_a", "/me")["username"] == "resident_a"
+
+
+def test_without_a_token_the_answer_is_401_whatever_the_body(client):
+    """A caller who is not logged in hears that first, not that their form is incomplete."""
+    response = client.post("/api/v1/requests", json={"channel": "fax"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "not_authenticated"
+    assert response.headers["www-authenticate"] == "Bearer"

@@ -11,7 +11,7 @@ from workflow.i18n import _
 from workflow.models import Role
 
 from .. import schemas as s
-from ..context import Ctx, get_ctx
+from ..context import Ctx, get_auth_ctx, get_ctx
 
 router = APIRouter(tags=["accounts"], responses={401: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
 
@@ -26,7 +26,7 @@ def login(body: s.LoginIn, ctx: Ctx = Depends(get_ctx)):
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(ctx: Ctx = Depends(get_ctx)):
+def logout(ctx: Ctx = Depends(get_auth_ctx)):
     """Revoke the token used for this call."""
     with ctx.transaction() as tx:
         accounts.logout(tx.session, ctx.settings, ctx.token)
@@ -42,7 +42,7 @@ def signup(body: s.SignupIn, ctx: Ctx = Depends(get_ctx)):
 
 
 @router.get("/me", response_model=s.AccountOut)
-def me(ctx: Ctx = Depends(get_ctx)):
+def me(ctx: Ctx = Depends(get_auth_ctx)):
     """The logged-in account."""
     with ctx.transaction() as tx:
         return s.account_out(tx.account, tx.actor)
@@ -50,7 +50,7 @@ def me(ctx: Ctx = Depends(get_ctx)):
 
 @router.post("/accounts", response_model=s.AccountOut, status_code=201,
              responses={403: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}})
-def create_account(body: s.AccountIn, ctx: Ctx = Depends(get_ctx)):
+def create_account(body: s.AccountIn, ctx: Ctx = Depends(get_auth_ctx)):
     """Admins create accounts of any role: staff and secretaries with their community or street,
     street officers with their street, members with their home unit."""
     with ctx.transaction() as tx:

@@ -11,7 +11,7 @@ from workflow.errors import NotFound
 from workflow.i18n import _
 
 from .. import schemas as s
-from ..context import Ctx, get_ctx
+from ..context import Ctx, get_auth_ctx
 
 router = APIRouter(tags=["photos"], responses={401: {"model": s.ErrorOut}})
 
@@ -23,7 +23,7 @@ class PhotoOut(BaseModel):
 
 
 @router.post("/photos", response_model=PhotoOut, status_code=201, responses={422: {"model": s.ErrorOut}})
-def upload(file: UploadFile, ctx: Ctx = Depends(get_ctx)):
+def upload(file: UploadFile, ctx: Ctx = Depends(get_auth_ctx)):
     """Upload one JPEG, PNG or WebP photo (multipart field `file`); attach it by id when submitting a
     request or reporting a result."""
     data = file.file.read(ctx.settings.max_photo_bytes + 1)
@@ -33,7 +33,7 @@ def upload(file: UploadFile, ctx: Ctx = Depends(get_ctx)):
 
 
 @router.get("/photos/{photo_id}", response_class=FileResponse, responses={404: {"model": s.ErrorOut}})
-def download(photo_id: s.PhotoId, ctx: Ctx = Depends(get_ctx)):
+def download(photo_id: s.PhotoId, ctx: Ctx = Depends(get_auth_ctx)):
     """A photo, to its uploader or to anyone who may see the request it belongs to."""
     with ctx.transaction() as tx:
         photo = photos.visible_photo(tx.session, tx.actor, photo_id)

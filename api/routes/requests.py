@@ -14,14 +14,14 @@ from workflow.models import Role, Status
 from workflow.repository import requests as repo
 
 from .. import schemas as s
-from ..context import Ctx, get_ctx
+from ..context import Ctx, get_auth_ctx
 
 router = APIRouter(tags=["requests"], responses={401: {"model": s.ErrorOut}, 404: {"model": s.ErrorOut}})
 
 
 @router.post("/requests", status_code=201, response_model=s.RequestDetailOut,
              responses={403: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
-def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_ctx)):
+def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
     """Collect a request (收). Residents report (`report`), community staff record what they find on
     inspection rounds (`inspection`), registered members record what they find on home visits
     (`visit`). The request is routed right after it is stored."""
@@ -31,7 +31,7 @@ def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_ctx)):
 
 
 @router.get("/requests/mine", response_model=list[s.RequestOut])
-def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_ctx)):
+def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
     """What the caller brought in: a resident's reports, staff's inspections, a member's visits."""
     with ctx.transaction() as tx:
         rows = repo.mine(tx.session, tx.actor, limit=limit, offset=offset)
@@ -39,7 +39,7 @@ def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=
 
 
 @router.get("/requests/{request_id}", response_model=s.RequestDetailOut)
-def get_request(request_id: s.RequestId, ctx: Ctx = Depends(get_ctx)):
+def get_request(request_id: s.RequestId, ctx: Ctx = Depends(get_auth_ctx)):
     """One request with its full event history, claims and evaluations, if the caller may see it."""
     with ctx.transaction() as tx:
         request = repo.get(tx.session, request_id)
@@ -50,7 +50,7 @@ def get_request(request_id: s.RequestId, ctx: Ctx = Depends(get_ctx)):
 
 @router.post("/requests/{request_id}/evaluation", response_model=s.RequestDetailOut,
              responses={403: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
-def evaluate(request_id: s.RequestId, body: s.EvaluationIn, ctx: Ctx = Depends(get_ctx)):
+def evaluate(request_id: s.RequestId, body: s.EvaluationIn, ctx: Ctx = Depends(get_auth_ctx)):
     """评: the reporting resident (or, for requests no resident reported, the secretary) evaluates the
     result. Satisfied or basically satisfied *and* solved closes the request (`evaluate`); anything else
     reopens it for another round (`reopen`). Either way the evaluation is kept and counts."""
@@ -81,7 +81,7 @@ def _trigger_endpoint(trigger: str, body_model: type, doc: str):
     optional = body_model in OPTIONAL_BODY
 
     def endpoint(request_id: s.RequestId, body: body_model = Body(None if optional else ...),  # type: ignore[valid-type]
-                 ctx: Ctx = Depends(get_ctx)):
+                 ctx: Ctx = Depends(get_auth_ctx)):
         params = body.model_dump() if body is not None else {}
         with ctx.transaction() as tx:
             fired = handling.fire(tx.session, ctx.settings, tx.actor, request_id, trigger, params)
@@ -106,7 +106,7 @@ for _trigger, (_model, _doc) in TRIGGER_BODIES.items():
 
 @router.get("/queue", response_model=list[s.RequestOut], tags=["queues"])
 def queue(status: list[Status] = Query(default=[]), limit: int = Query(50, ge=1, le=200),
-          offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_ctx)):
+          offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
     """The caller's desk, nearest deadline first: community staff see their community's requests
     that wait for them; street officers the requests escalated to their street; secretaries their
     whole scope. Filter with `status` (repeatable)."""
