@@ -1,15 +1,21 @@
-"""Deadline arithmetic per urgency class.
+"""Deadlines: windows per class, a working-day calendar, and the 80 % reminder points.
 
-Windows after Beijing's DB11/T 2021-2022: respond within 1 h / 2 h / 24 h, give the resident
-feedback within 2 h / 24 h / 7 days / 15 days. Plain calendar time for now; the working-day
-calendar replaces ``add_window`` without changing its callers.
+Windows after Beijing's DB11/T 2021-2022. How fast someone must respond depends on the category's
+urgency (1 h / 2 h / 24 h); how long until the resident gets feedback depends on its deadline
+class (2 h / 24 h by the clock, 7 / 15 working days). Working days are Monday to Friday, except the
+holidays in ``calendar_days``, plus the weekend days worked in their place (调休).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from .models import Urgency
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import CalendarDay, DayKind, DeadlineClass, Request, Urgency
 
 RESPOND = {
     Urgency.emergency: timedelta(hours=1),
@@ -17,21 +23,78 @@ RESPOND = {
     Urgency.normal: timedelta(hours=24),
     Urgency.complex: timedelta(hours=24),
 }
-RESOLVE = {
-    Urgency.emergency: timedelta(hours=2),
-    Urgency.urgent: timedelta(hours=24),
-    Urgency.normal: timedelta(days=7),
-    Urgency.complex: timedelta(days=15),
+# Feedback windows: a timedelta runs on the clock, an int counts working days.
+RESOLVE: dict[DeadlineClass, timedelta | int] = {
+    DeadlineClass.h2: timedelta(hours=2),
+    DeadlineClass.h24: timedelta(hours=24),
+    DeadlineClass.d7: 7,
+    DeadlineClass.d15: 15,
 }
+REMIND_AT = 0.8  # share of a window after which the people responsible are reminded
 
 
-def add_window(start: datetime, window: timedelta) -> datetime:
-    return start + window
+@dataclass(frozen=True)
+class WorkCalendar:
+    tz: ZoneInfo
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5 or day in self.workdays
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same local time of day on the ``days``-th working day after ``start``'s date."""
+        local = start.astimezone(self.tz)
+        day, counted = local.date(), 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        wall = datetime.combine(day, local.time().replace(tzinfo=None))
+        return wall.replace(tzinfo=self.tz).astimezone(start.tzinfo)
+
+    def add(self, start: datetime, window: timedelta | int) -> datetime:
+        return start + window if isinstance(window, timedelta) else self.add_working_days(start, window)
 
 
-def respond_by(start: datetime, urgency: Urgency) -> datetime:
-    return add_window(start, RESPOND[urgency])
+def load_calendar(session: Session, timezone: str) -> WorkCalendar:
+    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkCalendar(
+        tz=ZoneInfo(timezone),
+        holidays=frozenset(d for d, k in rows if k == DayKind.holiday),
+        workdays=frozenset(d for d, k in rows if k == DayKind.workday),
+    )
 
 
-def resolve_by(start: datetime, urgency: Urgency) -> datetime:
-    return add_window(start, RESOLVE[urgency])
+def remind_point(start: datetime, deadline: datetime) -> datetime:
+    return start + (deadline - start) * REMIND_AT
+
+
+def set_intake_deadlines(request: Request, calendar: WorkCalendar, urgency: Urgency,
+                         deadline_class: DeadlineClass, start: datetime) -> None:
+    request.respond_by = start + RESPOND[urgency]
+    request.resolve_by = calendar.add(start, RESOLVE[deadline_class])
+    request.respond_remind_at = remind_point(start, request.respond_by)
+    request.resolve_remind_at = remind_point(start, request.resolve_by)
+
+
+def set_claim_deadline(request: Request, start: datetime, window: timedelta) -> None:
+    request.claim_by = start + window
+    request.claim_remind_at = remind_point(start, request.claim_by)
+
+
+def clear_claim_deadline(request: Request) -> None:
+    request.claim_by = None
+    request.claim_remind_at = None
+
+
+def set_evaluation_deadline(request: Request, calendar: WorkCalendar, start: datetime, days: int) -> None:
+    request.evaluate_by = calendar.add_working_days(start, days)
+    request.evaluate_remind_at = remind_point(start, request.evaluate_by)
+
+
+def clear_evaluation_deadline(request: Request) -> None:
+    request.evaluate_by = None
+    request.evaluate_remind_at = None

@@ -101,7 +101,7 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
                **kw) -> int:
         sub = Submission(channel=channel, category=category, description=text, community_id=building.community_id,
                          building_id=building.id, address=building.address, **kw)
-        return submit(session, actor, sub, now=at).id
+        return submit(session, actor, sub, now=at, timezone=settings.timezone).id
 
     def step(actor: Actor, rid: int, trigger: str, at: datetime, **params) -> None:
         fire(session, settings, actor, rid, trigger, params, now=at)

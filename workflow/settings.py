@@ -33,7 +33,8 @@ class Settings(BaseSettings):
         1.0, gt=0, description="How often the outbox relay retries rows it could not publish."
     )
     default_claim_limit: int = Field(3, ge=1, le=50, description="Open claims a member may hold at once.")
-    evaluation_window_days: int = Field(7, ge=1, description="Days a resident has to evaluate a result.")
+    evaluation_window_days: int = Field(7, ge=1, description="Working days a resident has to evaluate a result.")
+    sweep_interval_seconds: float = Field(60, gt=0, description="How often the scheduler sweeps deadlines.")
     claim_window_hours: int = Field(24, ge=1, description="Hours a published task waits for a claim.")
 
     @model_validator(mode="after")

@@ -26,7 +26,8 @@ def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
     inspection rounds (`inspection`), registered members record what they find on home visits
     (`visit`). The request is routed right after it is stored."""
     with ctx.transaction() as tx:
-        request = intake.submit(tx.session, tx.actor, intake.Submission(**body.model_dump()))
+        request = intake.submit(tx.session, tx.actor, intake.Submission(**body.model_dump()),
+                                timezone=ctx.settings.timezone)
         return s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
 
 

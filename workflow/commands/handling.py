@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import lifecycle, outbox
+from .. import deadlines, lifecycle, outbox
 from ..access import Actor, can_view, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
@@ -105,7 +105,7 @@ def fire(
     from_status = request.status
     lifecycle.move(request, trigger)
     if request.status != Status.open_task:
-        request.claim_by = None  # the claim window exists only while the task waits on the board
+        deadlines.clear_claim_deadline(request)  # the claim window exists only while the task waits
     if request.responded_at is None and actor.role in HUMAN_HANDLERS:
         request.responded_at = now
     event = RequestEvent(
@@ -207,7 +207,7 @@ def _route(route: Route):
     def handler(session, settings, actor, request, params, now):
         request.route = route
         if route == Route.open_task:
-            request.claim_by = now + timedelta(hours=settings.claim_window_hours)
+            deadlines.set_claim_deadline(request, now, timedelta(hours=settings.claim_window_hours))
             if request.published_at is None:
                 request.published_at = now
         data = {"route": route.value}
@@ -225,7 +225,6 @@ def _return_to_community(session, settings, actor, request, params, now):
 
 def _withdraw(session, settings, actor, request, params, now):
     request.route = Route.community
-    request.claim_by = None
     return _note(params), {"route": Route.community.value}
 
 
@@ -250,7 +249,7 @@ def _release(session, settings, actor, request, params, now):
     claim = repo.live_claim(session, request.id)
     claim.status = ClaimStatus.released
     claim.ended_at = now
-    request.claim_by = now + timedelta(hours=settings.claim_window_hours)
+    deadlines.set_claim_deadline(request, now, timedelta(hours=settings.claim_window_hours))
     return _note(params), {"claim_id": claim.id, "member_id": claim.member_id}
 
 
@@ -300,20 +299,21 @@ def _verify(session, settings, actor, request, params, now):
     claim.status = ClaimStatus.verified
     claim.appraisal = appraisal
     claim.ended_at = now
-    _mark_resolved(settings, request, claim.result, now)
+    _mark_resolved(session, settings, request, claim.result, now)
     return note, {"claim_id": claim.id, "member_id": claim.member_id, "appraisal": appraisal}
 
 
 def _resolve(session, settings, actor, request, params, now):
     result = _text(params, "result", code="result_required", message=_("Please describe what was done."))
-    _mark_resolved(settings, request, result, now)
+    _mark_resolved(session, settings, request, result, now)
     return "", {}
 
 
-def _mark_resolved(settings: Settings, request: Request, result: str, now: datetime) -> None:
+def _mark_resolved(session: Session, settings: Settings, request: Request, result: str, now: datetime) -> None:
     request.result = result
     request.resolved_at = now
-    request.evaluate_by = now + timedelta(days=settings.evaluation_window_days)
+    calendar = deadlines.load_calendar(session, settings.timezone)
+    deadlines.set_evaluation_deadline(request, calendar, now, settings.evaluation_window_days)
 
 
 def _evaluation(session, actor, request, params, now, *, closes: bool) -> tuple[str, dict]:
@@ -361,7 +361,7 @@ def _reopen(session, settings, actor, request, params, now):
     note, data = _evaluation(session, actor, request, params, now, closes=False)
     request.reopen_count += 1
     request.resolved_at = None
-    request.evaluate_by = None
+    deadlines.clear_evaluation_deadline(request)
     request.route = None
     # respond_by and resolve_by stay as first given: the rates measure the request against the
     # commitment made to the resident when it came in, not against a window restarted by a reopen.

@@ -22,7 +22,6 @@ from ..models import (
     RequestEvent,
     Role,
     Status,
-    Urgency,
     utcnow,
 )
 from . import photos as photo_cmds
@@ -49,12 +48,8 @@ class Submission:
     photo_ids: list[int] = field(default_factory=list)
 
 
-def set_deadlines(request: Request, urgency: Urgency, start: datetime) -> None:
-    request.respond_by = deadlines.respond_by(start, urgency)
-    request.resolve_by = deadlines.resolve_by(start, urgency)
-
-
-def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | None = None) -> Request:
+def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | None = None,
+           timezone: str = "Asia/Shanghai") -> Request:
     now = now or utcnow()
     try:
         channel = Channel(sub.channel)
@@ -107,7 +102,8 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
         submitted_at=now,
         updated_at=now,
     )
-    set_deadlines(request, category.urgency, now)
+    deadlines.set_intake_deadlines(request, deadlines.load_calendar(session, timezone), category.urgency,
+                                   category.deadline_class, now)
     session.add(request)
     session.flush()
     photo_ids = photo_cmds.attach(session, actor, sub.photo_ids, request.id, "report")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import create_engine
 
 from workflow.db import make_engine
 from workflow.models import Base
@@ -23,7 +24,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    # On SQLite, batch operations rebuild tables; they need foreign keys unenforced, which is
+    # SQLite's own default, so migrations use a plain engine rather than the application's.
+    engine = create_engine(url) if url.startswith("sqlite") else make_engine(url)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

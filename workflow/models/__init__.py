@@ -1,6 +1,8 @@
 """All mapped classes, importable from one place (Alembic reads ``Base.metadata`` from here)."""
 
 from .base import Base, utcnow
+from .calendar import CalendarDay, DayKind, DeadlineAction
+from .notifications import Notification
 from .outbox import OutboxMessage, OutboxStatus, ProcessedMessage
 from .outcomes import Outcome
 from .people import Account, AuthToken, Member, Registration, RegistrationStatus, Role, Unit
@@ -17,9 +19,10 @@ from .requests import (
     Satisfaction,
     Status,
 )
-from .taxonomy import Category, Route, Urgency
+from .taxonomy import Category, DeadlineClass, Route, Urgency
 
 __all__ = [
+    "CalendarDay", "DayKind", "DeadlineAction", "DeadlineClass", "Notification",
     "Account", "AuthToken", "Base", "Building", "Category", "Channel", "Claim", "ClaimStatus",
     "Community", "Evaluation", "Grid", "Member", "Outcome", "OutboxMessage", "OutboxStatus", "Photo",
     "PhotoStage", "ProcessedMessage", "Registration", "RegistrationStatus", "Request", "RequestEvent",

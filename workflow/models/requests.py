@@ -73,6 +73,11 @@ class Request(Base):
     resolve_by: Mapped[datetime | None] = mapped_column(index=True)
     claim_by: Mapped[datetime | None] = mapped_column(index=True)
     evaluate_by: Mapped[datetime | None] = mapped_column(index=True)
+    # When 80 % of each window has passed: the scheduler's reminder times, indexed like the deadlines.
+    respond_remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolve_remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    claim_remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    evaluate_remind_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

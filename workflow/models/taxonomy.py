@@ -11,12 +11,21 @@ from .base import Base, enum_column
 
 
 class Urgency(enum.StrEnum):
-    """Deadline classes after DB11/T 2021-2022: respond 1 h / 2 h / 24 h, feed back 2 h … 15 days."""
+    """How fast someone must respond: emergency 1 h, urgent 2 h, normal and complex 24 h."""
 
     emergency = "emergency"
     urgent = "urgent"
     normal = "normal"
     complex = "complex"
+
+
+class DeadlineClass(enum.StrEnum):
+    """How long until the resident gets feedback: 2 hours, 24 hours, 7 or 15 working days."""
+
+    h2 = "h2"
+    h24 = "h24"
+    d7 = "d7"
+    d15 = "d15"
 
 
 class Route(enum.StrEnum):
@@ -35,5 +44,8 @@ class Category(Base):
     name_en: Mapped[str] = mapped_column(String(100))
     urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"), default=Urgency.normal)
     default_route: Mapped[Route] = mapped_column(enum_column(Route, "route"), default=Route.community)
+    deadline_class: Mapped[DeadlineClass] = mapped_column(
+        enum_column(DeadlineClass, "deadline_class"), default=DeadlineClass.d7
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
