@@ -15,7 +15,7 @@ from workflow.db import unit_of_work
 from workflow.settings import Settings, get_settings
 
 from . import errors
-from .routes import auth, members, photos, places, requests
+from .routes import auth, members, notifications, photos, places, requests
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             app.state.runtime = runtime
             yield
             return
-        own = Runtime(settings or get_settings()).start()
+        config = settings or get_settings()
+        # Embedded mode is one process: it sweeps deadlines itself. In production the
+        # `shoubanping scheduler` process does.
+        own = Runtime(config, scheduler=config.redis_url is None).start()
         app.state.runtime = own
         log.info("broker: %s", describe(own.settings))
         try:
@@ -52,7 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is not None:
         app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, requests, members, places, photos):
+    for module in (auth, requests, members, places, photos, notifications):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)
 

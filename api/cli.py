@@ -104,6 +104,37 @@ def worker(threads: int | None, log_level: str) -> None:
         click.echo("worker stopped", err=True)
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Sweep once and exit (for cron or a test).")
+@click.option("--log-level", default="info", show_default=True)
+def scheduler(once: bool, log_level: str) -> None:
+    """Sweep deadlines every SHOUBANPING_SWEEP_INTERVAL_SECONDS: 80 % reminders, escalation of
+    overdue requests, withdrawal of unclaimed tasks, expiry of evaluation windows.
+
+    Safe to run more than one. In embedded mode `serve` sweeps by itself."""
+    from handlers.runtime import Runtime
+
+    _logging(log_level)
+    settings = _settings()
+    # The sweeps write outbox rows that this process publishes; when embedded it also runs them.
+    runtime = Runtime(settings, scheduler=not once).start()
+    try:
+        if once:
+            report = runtime.scheduler_once()
+            click.echo(f"swept: {report}")
+            runtime.drain() if runtime.embedded else runtime.relay.publish_pending()
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo(f"scheduler running, every {settings.sweep_interval_seconds:g}s", err=True)
+        stop.wait()
+    finally:
+        runtime.stop()
+        if not once:
+            click.echo("scheduler stopped", err=True)
+
+
 @main.group()
 def db() -> None:
     """Database schema commands."""

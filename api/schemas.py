@@ -24,6 +24,7 @@ DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 RequestId = Annotated[int, Path(ge=1, le=MAX_ID, description="The request's id.")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CommunityId = Annotated[int, Path(ge=1, le=MAX_ID)]
+NotificationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 # --- input ---------------------------------------------------------------------------------------

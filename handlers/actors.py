@@ -11,7 +11,7 @@ from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow import outcomes, routing
+from workflow import notifications, outcomes, routing
 from workflow.db import unit_of_work
 from workflow.models import ProcessedMessage, Request
 from workflow.settings import Settings
@@ -61,7 +61,13 @@ def declare(broker: dramatiq.Broker, sessions: sessionmaker[Session], settings: 
                     raise
             log.info("outcome of request %s already recorded", request_id)
 
-    functions: list[Callable[..., None]] = [route_request, record_outcome]
+    def send_notification(event_id: str, kind: str, request_id: int | None, recipients: list[int],
+                          data: dict) -> None:
+        with unit_of_work(sessions) as session:
+            if _once(session, "send_notification"):
+                notifications.deliver_to_inbox(session, event_id, kind, request_id, recipients, data)
+
+    functions: list[Callable[..., None]] = [route_request, record_outcome, send_notification]
     return {
         fn.__name__: dramatiq.actor(fn, broker=broker, actor_name=fn.__name__, queue_name=QUEUE, max_retries=10,
                                     min_backoff=500, max_backoff=60_000)

@@ -17,16 +17,19 @@ from workflow import outbox
 from workflow.db import make_engine, make_session_factory, unit_of_work
 from workflow.models import OutboxMessage, OutboxStatus
 from workflow.settings import Settings
+from workflow.sweeps import SweepReport, sweep
 
 from .actors import declare
 from .broker import QUEUE, build_broker
 from .relay import Relay
+from .scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, worker: bool | None = None, relay: bool = True):
+    def __init__(self, settings: Settings, *, worker: bool | None = None, relay: bool = True,
+                 scheduler: bool = False):
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = make_session_factory(self.engine)
@@ -37,6 +40,7 @@ class Runtime:
         # Embedded mode always runs its own worker: nothing else would consume the StubBroker.
         self.run_worker = (settings.redis_url is None) if worker is None else worker
         self.worker: Worker | None = None
+        self.scheduler = Scheduler(self.sessions, settings) if scheduler else None
 
     @property
     def embedded(self) -> bool:
@@ -52,9 +56,13 @@ class Runtime:
         if self.run_worker:
             self.worker = Worker(self.broker, worker_threads=self.settings.worker_threads, worker_timeout=100)
             self.worker.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
         return self
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.relay is not None:
             outbox.remove_wake(self.relay.wake)
             self.relay.stop()
@@ -63,6 +71,9 @@ class Runtime:
             self.worker = None
         self.broker.close()
         self.engine.dispose()
+
+    def scheduler_once(self) -> SweepReport:
+        return sweep(self.sessions, self.settings)
 
     def pending_outbox(self) -> int:
         with unit_of_work(self.sessions) as session:

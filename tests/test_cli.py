@@ -38,7 +38,7 @@ def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["db"], ["db", "upgrade"], ["demo"],
-                                     ["create-account"]])
+                                     ["create-account"], ["scheduler"]])
 def test_help_on_every_command(command, tmp_path):
     result = _run(*command, "--help", env=_env(), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     default_claim_limit: int = Field(3, ge=1, le=50, description="Open claims a member may hold at once.")
     evaluation_window_days: int = Field(7, ge=1, description="Working days a resident has to evaluate a result.")
     sweep_interval_seconds: float = Field(60, gt=0, description="How often the scheduler sweeps deadlines.")
-    claim_window_hours: int = Field(24, ge=1, description="Hours a published task waits for a claim.")
+    # Shorter than the 24-hour respond window of normal requests: a task nobody claims goes back to
+    # community staff while they still have time to respond before it is escalated.
+    claim_window_hours: int = Field(12, ge=1, description="Hours a published task waits for a claim.")
 
     @model_validator(mode="after")
     def _refuse_dev_key(self) -> Settings:

@@ -1,0 +1,46 @@
+"""The scheduler: runs the deadline sweeps on a timer, in its own thread.
+
+``shoubanping scheduler`` runs one in production; ``serve`` runs one in-process in embedded mode.
+Sweeps are safe with several schedulers running at once (see workflow/sweeps.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.settings import Settings
+from workflow.sweeps import sweep
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings):
+        self.sessions = sessions
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self):
+        return sweep(self.sessions, self.settings)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.settings.sweep_interval_seconds):
+            try:
+                self.run_once()
+            except Exception:  # a failed sweep is retried at the next tick
+                log.exception("deadline sweep failed")
