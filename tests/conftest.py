@@ -36,8 +36,8 @@ TEST_REDIS = os.environ.get("SHOUBANPING_TEST_REDIS_URL")
 PASSWORD = "correct-horse-battery"
 _HASH = accounts.hash_password(PASSWORD)
 
-# Tables emptied between tests on PostgreSQL; the seeded taxonomy stays.
-KEEP = {"categories", "alembic_version"}
+# Tables emptied between tests on PostgreSQL; the seeded taxonomy and calendar stay.
+KEEP = {"categories", "calendar_days", "alembic_version"}
 
 
 def pytest_report_header(config):
