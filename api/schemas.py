@@ -213,6 +213,7 @@ class RequestOut(BaseModel):
     collector_id: int
     route: str | None
     reopen_count: int
+    supervision: str = Field(description="督办 mark: normal, yellow or red.")
     result: str
     submitted_at: datetime
     responded_at: datetime | None
@@ -284,6 +285,7 @@ def request_out(session: Session, actor: Actor, request: Request, locale: str) -
         contact_phone=request.contact_phone if contact else None,
         reporter_id=request.reporter_id, collector_id=request.collector_id,
         route=request.route.value if request.route else None, reopen_count=request.reopen_count,
+        supervision=request.supervision,
         result=request.result, submitted_at=request.submitted_at, responded_at=request.responded_at,
         resolved_at=request.resolved_at, closed_at=request.closed_at, respond_by=request.respond_by,
         resolve_by=request.resolve_by, claim_by=request.claim_by, evaluate_by=request.evaluate_by,

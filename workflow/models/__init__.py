@@ -2,6 +2,17 @@
 
 from .base import Base, utcnow
 from .calendar import CalendarDay, DayKind, DeadlineAction
+from .handling import (
+    DeliveryStatus,
+    Department,
+    RequestLink,
+    ResponsibilityZone,
+    RoutingRule,
+    Supervision,
+    Webhook,
+    WebhookDelivery,
+    WhistleCall,
+)
 from .notifications import Notification
 from .outbox import OutboxMessage, OutboxStatus, ProcessedMessage
 from .outcomes import Outcome
@@ -23,6 +34,8 @@ from .taxonomy import Category, DeadlineClass, Route, Urgency
 
 __all__ = [
     "CalendarDay", "DayKind", "DeadlineAction", "DeadlineClass", "Notification",
+    "Department", "DeliveryStatus", "RequestLink", "ResponsibilityZone", "RoutingRule", "Supervision", "Webhook",
+    "WebhookDelivery", "WhistleCall",
     "Account", "AuthToken", "Base", "Building", "Category", "Channel", "Claim", "ClaimStatus",
     "Community", "Evaluation", "Grid", "Member", "Outcome", "OutboxMessage", "OutboxStatus", "Photo",
     "PhotoStage", "ProcessedMessage", "Registration", "RegistrationStatus", "Request", "RequestEvent",

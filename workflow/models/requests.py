@@ -63,6 +63,8 @@ class Request(Base):
     route: Mapped[Route | None] = mapped_column(enum_column(Route, "route"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 督办: normal, yellow or red, set by street officers and secretaries.
+    supervision: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     result: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     responded_at: Mapped[datetime | None]
@@ -176,7 +178,8 @@ class Evaluation(Base):
     """评: one per resolution round, kept when the round's unsatisfied verdict reopens the request."""
 
     __tablename__ = "evaluations"
-    __table_args__ = (Index("uq_evaluations_round", "request_id", "round", unique=True),)
+    # One evaluation per person per round: the reporter, or a reporter linked by a merge.
+    __table_args__ = (Index("uq_evaluations_round", "request_id", "round", "evaluator_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
