@@ -1,30 +1,52 @@
 """Routing a request that is waiting in ``submitted``.
 
-The default rule: the second reopen goes straight to the street office; otherwise the category's
-default route decides. The rule that sent a request is recorded in its event.
+In order: the second reopen goes straight to the street office; then the first matching routing
+rule (see :mod:`workflow.rules`); otherwise the category's default route. The rule that sent a
+request is recorded in its event, by name and id.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from . import rules
 from .access import Actor
 from .commands.handling import Fired, fire
-from .models import Category, Request, Route, Status
+from .models import Request, Route, Status
 from .repository import requests as repo
 from .settings import Settings
 
 ROUTE_TRIGGER = {Route.community: "route_to_community", Route.open_task: "publish_task", Route.street: "escalate"}
+SECOND_REOPEN = "second_reopen"
 
 
-def decide(session: Session, request: Request) -> tuple[str, str]:
-    """Return (trigger, rule name) for a submitted request."""
-    if request.reopen_count >= 2:
-        return ROUTE_TRIGGER[Route.street], "second_reopen"
-    category = session.get(Category, request.category_id)
-    return ROUTE_TRIGGER[category.default_route], f"category_default:{category.code}"
+@dataclass(frozen=True)
+class Decision:
+    target: Route
+    rule: str  # a rule's name, "second_reopen" or "category_default:<code>"
+    rule_id: int | None = None  # set when a routing rule decided
+
+    @property
+    def trigger(self) -> str:
+        return ROUTE_TRIGGER[self.target]
+
+
+def decide_for(session: Session, facts: rules.Facts, *, reopen_count: int = 0) -> Decision:
+    """Where a request with these facts goes, and why. Reads only: a dry run uses it too."""
+    if reopen_count >= 2:
+        return Decision(Route.street, SECOND_REOPEN)
+    rule = rules.first_match(session, facts)
+    if rule is not None:
+        return Decision(Route(rule.target), rule.name, rule.id)
+    return Decision(facts.default_route, f"category_default:{facts.category}")
+
+
+def decide(session: Session, request: Request) -> Decision:
+    """Where a submitted request goes, and which rule sends it there."""
+    return decide_for(session, rules.facts_of(session, request), reopen_count=request.reopen_count)
 
 
 def route_request(
@@ -34,5 +56,6 @@ def route_request(
     request = repo.get_for_update(session, request_id)
     if request.status != Status.submitted:
         return None
-    trigger, rule = decide(session, request)
-    return fire(session, settings, Actor.system("router"), request_id, trigger, {"rule": rule}, now=now)
+    decision = decide(session, request)
+    params = {"rule": decision.rule, "rule_id": decision.rule_id}
+    return fire(session, settings, Actor.system("router"), request_id, decision.trigger, params, now=now)

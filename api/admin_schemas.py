@@ -1,0 +1,193 @@
+"""Request and response bodies of the administration API: taxonomy, routing rules, calendar.
+
+Values with a fixed set of choices (urgency, target, channel, ...) and the rule conditions are
+typed loosely here and checked by the commands, so that each mistake gets its own error code
+(``unknown_target``, ``invalid_condition``, ...) whoever calls the command; the schema still
+documents the choices.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflow.models import CalendarDay, Category, Channel, DayKind, DeadlineClass, Route, RoutingRule, Urgency
+from workflow.routing import Decision
+
+from .schemas import MAX_ID, DbId
+
+Strict = ConfigDict(extra="forbid", strict=True)
+RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The routing rule's id.")]
+CategoryCode = Annotated[str, Path(max_length=32, description="The category's code, e.g. sanitation.pests.")]
+
+
+def _choice(kind: type, description: str, default: Any = ...) -> Any:
+    return Field(default, description=description, json_schema_extra={"enum": [m.value for m in kind]})
+
+
+def _condition(description: str, items: dict, default: Any) -> Any:
+    return Field(default, description=f"{description} An empty list matches anything.",
+                 json_schema_extra={"type": "array", "items": items})
+
+
+URGENCY = "emergency (respond in 1 h), urgent (2 h), normal or complex (24 h)."
+DEADLINE = "Feedback window: h2, h24 (by the clock), d7 or d15 (working days). Defaults from the urgency."
+ROUTE = "community (staff), open_task (the members' task board) or street (the street office)."
+
+
+# --- taxonomy ------------------------------------------------------------------------------------
+
+class CategoryIn(BaseModel):
+    model_config = Strict
+    code: str = Field(max_length=64, description="Lowercase slug: `abc` for a top level, `abc.def_ghi` for a "
+                                                 "subcategory of `abc`. Unique, and it cannot change later.")
+    parent: str | None = Field(None, max_length=64, description="The top-level code, for a subcategory.")
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    urgency: str = _choice(Urgency, URGENCY, "normal")
+    deadline_class: str | None = _choice(DeadlineClass, DEADLINE, None)
+    default_route: str = _choice(Route, ROUTE, "community")
+    sort_order: int | None = Field(None, description="Place among its siblings; defaults to last.")
+
+
+class CategoryPatch(BaseModel):
+    model_config = Strict
+    name_zh: str = Field(None, max_length=200)
+    name_en: str = Field(None, max_length=200)
+    urgency: str = _choice(Urgency, URGENCY, None)
+    deadline_class: str = _choice(DeadlineClass, DEADLINE, None)
+    default_route: str = _choice(Route, ROUTE, None)
+    sort_order: int = None
+    active: bool = Field(None, description="false retires the category (with its subcategories, for a top "
+                                           "level); true reinstates it.")
+
+
+class CategoryAdminOut(BaseModel):
+    code: str
+    parent: str | None
+    name_zh: str
+    name_en: str
+    urgency: str
+    deadline_class: str
+    default_route: str
+    sort_order: int
+    active: bool
+    requests: int = Field(description="Requests filed under it (for a top level: under its subcategories).")
+
+
+def category_admin_out(category: Category, parent: str | None, requests: int) -> CategoryAdminOut:
+    return CategoryAdminOut(
+        code=category.code, parent=parent, name_zh=category.name_zh, name_en=category.name_en,
+        urgency=category.urgency.value, deadline_class=category.deadline_class.value,
+        default_route=category.default_route.value, sort_order=category.sort_order, active=category.active,
+        requests=requests,
+    )
+
+
+# --- routing rules -------------------------------------------------------------------------------
+
+_CODES = {"type": "string"}
+_IDS = {"type": "integer"}
+
+
+class RuleIn(BaseModel):
+    model_config = Strict
+    name: str = Field(max_length=200, description="Recorded in the routing event of every request it sends.")
+    target: str = _choice(Route, ROUTE)
+    enabled: bool = True
+    position: int | None = Field(None, description="Rules are tried by ascending position; defaults to last.")
+    categories: Any = _condition("Category codes; a top-level code matches all its subcategories.", _CODES, [])
+    urgencies: Any = _condition("Urgency classes: " + URGENCY, _CODES, [])
+    channels: Any = _condition("Channels: " + ", ".join(c.value for c in Channel) + ".", _CODES, [])
+    street_ids: Any = _condition("Street office ids.", _IDS, [])
+    community_ids: Any = _condition("Community ids.", _IDS, [])
+    grid_ids: Any = _condition("Grid ids.", _IDS, [])
+    building_ids: Any = _condition("Building ids.", _IDS, [])
+
+
+class RulePatch(BaseModel):
+    model_config = Strict
+    name: str = Field(None, max_length=200)
+    target: str = _choice(Route, ROUTE, None)
+    enabled: bool = None
+    position: int = None
+    categories: Any = _condition("Category codes.", _CODES, None)
+    urgencies: Any = _condition("Urgency classes.", _CODES, None)
+    channels: Any = _condition("Channels.", _CODES, None)
+    street_ids: Any = _condition("Street office ids.", _IDS, None)
+    community_ids: Any = _condition("Community ids.", _IDS, None)
+    grid_ids: Any = _condition("Grid ids.", _IDS, None)
+    building_ids: Any = _condition("Building ids.", _IDS, None)
+
+
+class ReorderIn(BaseModel):
+    model_config = Strict
+    ids: list[int] = Field(description="Every rule id exactly once, in the new order.")
+
+
+class RuleOut(BaseModel):
+    id: int
+    position: int
+    name: str
+    enabled: bool
+    target: str
+    categories: list[str]
+    urgencies: list[str]
+    channels: list[str]
+    street_ids: list[int]
+    community_ids: list[int]
+    grid_ids: list[int]
+    building_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+
+def rule_out(rule: RoutingRule) -> RuleOut:
+    return RuleOut(
+        id=rule.id, position=rule.position, name=rule.name, enabled=rule.enabled, target=rule.target.value,
+        categories=rule.categories, urgencies=rule.urgencies, channels=rule.channels, street_ids=rule.street_ids,
+        community_ids=rule.community_ids, grid_ids=rule.grid_ids, building_ids=rule.building_ids,
+        created_at=rule.created_at, updated_at=rule.updated_at,
+    )
+
+
+class DryRunIn(BaseModel):
+    model_config = Strict
+    category: str = Field(max_length=64, description="A subcategory code, as a request would carry.")
+    channel: str = _choice(Channel, "How the request would come in.")
+    community_id: DbId
+    grid_id: DbId | None = None
+    building_id: DbId | None = None
+
+
+class DryRunOut(BaseModel):
+    target: str = Field(description="community, open_task or street.")
+    trigger: str = Field(description="The lifecycle trigger the router would fire.")
+    rule: str = Field(description="The deciding rule's name, or category_default:<code>.")
+    rule_id: int | None = Field(description="The deciding routing rule, or null for the category's default.")
+
+
+def dry_run_out(decision: Decision) -> DryRunOut:
+    return DryRunOut(target=decision.target.value, trigger=decision.trigger, rule=decision.rule,
+                     rule_id=decision.rule_id)
+
+
+# --- calendar ------------------------------------------------------------------------------------
+
+class CalendarDayIn(BaseModel):
+    model_config = Strict
+    kind: str = _choice(DayKind, "holiday: a weekday off (放假); workday: a weekend day worked (调休上班).")
+    name: str = Field("", max_length=200, description="e.g. 国庆节.")
+
+
+class CalendarDayOut(BaseModel):
+    day: date
+    kind: str
+    name: str
+
+
+def calendar_day_out(row: CalendarDay) -> CalendarDayOut:
+    return CalendarDayOut(day=row.day, kind=row.kind.value, name=row.name)
