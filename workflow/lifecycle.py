@@ -132,4 +132,11 @@ TRIGGER_LABELS: dict[str, Text] = {
 }
 
 # Labels for event rows: every trigger, plus the submission that opens the history.
-EVENT_LABELS: dict[str, Text] = {"submit": _("Submitted"), **TRIGGER_LABELS}
+EVENT_LABELS: dict[str, Text] = {
+    "submit": _("Submitted"),
+    **TRIGGER_LABELS,
+    # The street office's acts that leave the status as it is (workflow.commands.street).
+    "whistle": _("Whistle departments"),
+    "department_response": _("Department reported in"),
+    "supervise": _("Supervision mark"),
+}
