@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import dramatiq
+from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow import notifications, outcomes, routing
+from workflow import outcomes, routing, webhooks
 from workflow.db import unit_of_work
-from workflow.models import ProcessedMessage, Request
+from workflow.models import DeliveryStatus, ProcessedMessage, Request, utcnow
 from workflow.settings import Settings
 
 from .broker import QUEUE
+from .channels import NotificationEvent, channels_for, post_webhook
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +65,64 @@ def declare(broker: dramatiq.Broker, sessions: sessionmaker[Session], settings: 
                     raise
             log.info("outcome of request %s already recorded", request_id)
 
+    channels = channels_for(settings)
+
     def send_notification(event_id: str, kind: str, request_id: int | None, recipients: list[int],
                           data: dict) -> None:
+        event = NotificationEvent(event_id=event_id, kind=kind, request_id=request_id,
+                                  recipients=tuple(recipients), data=data or {})
         with unit_of_work(sessions) as session:
             if _once(session, "send_notification"):
-                notifications.deliver_to_inbox(session, event_id, kind, request_id, recipients, data)
+                for channel in channels:
+                    channel.send(session, event)
+
+    def deliver_webhook(delivery_id: int) -> None:
+        """POST one planned webhook delivery. Three steps so that no transaction (and no row lock)
+        is open during the network call: read what to send, send, record the answer."""
+        with unit_of_work(sessions) as session:
+            attempt = webhooks.next_attempt(session, delivery_id, utcnow())
+            if attempt is None:  # delivered, failed or gone: already done is success
+                _once(session, "deliver_webhook")
+                return
+        status_code, error = post_webhook(attempt, int(time.time()), settings.webhook_timeout_seconds)
+        # dramatiq counts retries in the message; the row counts attempts across redeliveries too.
+        # Either reaching the limit makes this the last attempt.
+        message = CurrentMessage.get_current_message()
+        retries = message.options.get("retries", 0) if message is not None else 0
+        last = retries >= settings.webhook_max_attempts - 1
+        _, delay_ms = compute_backoff(retries, factor=settings.webhook_min_backoff_ms,
+                                      max_backoff=settings.webhook_max_backoff_ms)
+        now = utcnow()
+        with unit_of_work(sessions) as session:
+            delivery = webhooks.record_attempt(session, settings, delivery_id, status_code=status_code, error=error,
+                                               now=now, last=last, retry_at=now + timedelta(milliseconds=delay_ms))
+            finished = delivery is None or delivery.status != DeliveryStatus.pending
+            if finished:
+                # Recorded so that the embedded relay's restart recovery does not send it again.
+                _once(session, "deliver_webhook")
+        if finished:
+            if delivery is not None and delivery.status == DeliveryStatus.failed:
+                log.warning("webhook delivery %s failed for good after %s attempts: %s", delivery_id,
+                            delivery.attempts, delivery.last_error)
+            return
+        log.info("webhook delivery %s: attempt %s failed (%s), retrying in %d ms", delivery_id,
+                 delivery.attempts, error, delay_ms)
+        # Retry (not a plain exception): dramatiq retries it without logging a traceback, after
+        # exactly the delay recorded in next_attempt_at.
+        raise dramatiq.Retry(f"webhook delivery {delivery_id}: {error}", delay=delay_ms)
 
     functions: list[Callable[..., None]] = [route_request, record_outcome, send_notification]
-    return {
+    for channel in channels:
+        functions.extend(channel.actors(sessions))
+    declared = {
         fn.__name__: dramatiq.actor(fn, broker=broker, actor_name=fn.__name__, queue_name=QUEUE, max_retries=10,
                                     min_backoff=500, max_backoff=60_000)
         for fn in functions
     }
+    # Webhook retries follow their own settings: receivers can be down far longer than our own parts.
+    declared["deliver_webhook"] = dramatiq.actor(
+        deliver_webhook, broker=broker, actor_name="deliver_webhook", queue_name=QUEUE,
+        max_retries=settings.webhook_max_attempts - 1, min_backoff=settings.webhook_min_backoff_ms,
+        max_backoff=settings.webhook_max_backoff_ms,
+    )
+    return declared
