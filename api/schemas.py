@@ -25,6 +25,8 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_ID, description="The request's id."
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CommunityId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NotificationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ZoneId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 # --- input ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, Role
+from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, RequestLink, Role
 
 SYSTEM_ROLES = ("router", "sweeper")
 
@@ -80,12 +80,21 @@ def has_claimed(session: Session, member_id: int | None, request_id: int) -> boo
     )
 
 
+def is_linked(session: Session, request_id: int, account_id: int | None) -> bool:
+    if account_id is None:
+        return False
+    return bool(session.scalar(
+        select(exists().where(RequestLink.request_id == request_id, RequestLink.account_id == account_id))
+    ))
+
+
 def can_view(session: Session, actor: Actor, request: Request) -> bool:
     role = actor.role
     if actor.is_system or role == Role.admin:
         return True
     if role == Role.resident:
-        return request.reporter_id == actor.account_id
+        # The reporter, and reporters of duplicates merged into this request.
+        return request.reporter_id == actor.account_id or is_linked(session, request.id, actor.account_id)
     if role in (Role.staff, Role.street_officer, Role.secretary):
         return actor.covers(request)
     if role == Role.member:

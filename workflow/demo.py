@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .access import Actor
-from .commands import accounts, members
+from .commands import accounts, members, zones
 from .commands.handling import fire
 from .commands.intake import Submission, submit
 from .models import Account, Building, Community, Grid, Request, Role, Street, Unit, utcnow
@@ -95,6 +95,10 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
         member_actors.append(actor)
 
     b_hp, b_xf = places["HP"]["buildings"], places["XF"]["buildings"]
+    # 责任区: a few members look after a building or a grid of 和平社区.
+    zones.assign(session, staff_hp, member_actors[3].member_id, building_id=b_hp[0].id)
+    zones.assign(session, staff_hp, member_actors[4].member_id, building_id=b_hp[1].id)
+    zones.assign(session, staff_hp, member_actors[5].member_id, grid_id=places["HP"]["grids"][1].id)
     t = now - timedelta(days=6)
 
     def report(actor: Actor, category: str, text: str, building: Building, at: datetime, channel="report",
@@ -115,8 +119,8 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     # closed through the task board: claimed, reported, verified, evaluated basically satisfied.
     r = report(residents[1], "sanitation.corridor_clutter", "2号楼三单元楼道堆满纸箱，影响通行。", b_hp[1], t + h)
     step(staff_hp, r, "publish_task", t + 2 * h)
-    step(member_actors[0], r, "claim", t + 3 * h)
-    step(member_actors[0], r, "report_result", t + 20 * h, result="已与住户沟通，纸箱全部清理。", hours="2.5")
+    step(member_actors[4], r, "claim", t + 3 * h)  # 2号楼 is member05's zone
+    step(member_actors[4], r, "report_result", t + 20 * h, result="已与住户沟通，纸箱全部清理。", hours="2.5")
     step(staff_hp, r, "verify", t + 22 * h, appraisal=5)
     step(residents[1], r, "evaluate", t + 30 * h, satisfaction="basically_satisfied", solved=True)
     # closed after one reopen.
@@ -134,8 +138,8 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     # verifying: a member reported a result, staff still to check.
     r = report(residents[0], "services.elderly_help", "独居的刘奶奶需要有人帮忙买菜。", b_hp[3], now - 30 * h)
     step(staff_hp, r, "publish_task", now - 29 * h)
-    step(member_actors[1], r, "claim", now - 28 * h)
-    step(member_actors[1], r, "report_result", now - 3 * h, result="已帮忙采购一周食材，并留下联系方式。", hours="1.5")
+    step(member_actors[5], r, "claim", now - 28 * h)  # 二网格 is member06's zone
+    step(member_actors[5], r, "report_result", now - 3 * h, result="已帮忙采购一周食材，并留下联系方式。", hours="1.5")
     # claimed: a member is on it.
     r = report(residents[4], "property.greenery", "小区东门的灌木长得太高挡住了路灯。", b_xf[0], now - 20 * h)
     step(staff_xf, r, "publish_task", now - 19 * h)

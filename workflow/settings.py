@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     # Shorter than the 24-hour respond window of normal requests: a task nobody claims goes back to
     # community staff while they still have time to respond before it is escalated.
     claim_window_hours: int = Field(12, ge=1, description="Hours a published task waits for a claim.")
+    # Outgoing webhooks: the deliver_webhook actor retries a failed POST with exponential backoff
+    # (doubling from the minimum, capped at the maximum) and gives up after the last attempt.
+    webhook_min_backoff_ms: int = Field(2000, ge=1, description="Wait before the first webhook retry, in ms.")
+    webhook_max_backoff_ms: int = Field(600_000, ge=1, description="Longest wait between webhook retries, in ms.")
+    webhook_max_attempts: int = Field(8, ge=1, le=50, description="POSTs of one webhook event before it fails.")
+    webhook_timeout_seconds: float = Field(10, gt=0, le=120, description="Timeout of one webhook POST, in seconds.")
+    zone_offer_minutes: int = Field(
+        120, ge=0, description="Minutes a new task is offered only to the members whose zone covers it."
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_key(self) -> Settings:
@@ -48,6 +57,12 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 16:
             raise ValueError("SHOUBANPING_SECRET_KEY must be at least 16 characters long.")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_backoff_order(self) -> Settings:
+        if self.webhook_max_backoff_ms < self.webhook_min_backoff_ms:
+            raise ValueError("SHOUBANPING_WEBHOOK_MAX_BACKOFF_MS must not be below SHOUBANPING_WEBHOOK_MIN_BACKOFF_MS.")
         return self
 
     @property

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 
-from workflow.commands import members
+from workflow.commands import members, zones
 from workflow.errors import Forbidden
 from workflow.i18n import _
-from workflow.models import Role
+from workflow.models import Role, utcnow
 from workflow.repository import requests as repo
+from workflow.repository import zones as zone_repo
 
 from .. import schemas as s
 from ..context import Ctx, Tx, get_auth_ctx
@@ -51,9 +53,11 @@ def end_registration(community_id: s.CommunityId, ctx: Ctx = Depends(get_auth_ct
 
 @router.get("/tasks", response_model=list[s.RequestOut])
 def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
-    """The task board: open tasks in the communities the member is registered with, oldest first."""
+    """The task board: open tasks in the communities the member is registered with. Tasks in the
+    member's responsibility zones come first, then the rest, oldest first. A new task is offered
+    to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it."""
     with ctx.transaction() as tx:
-        rows = repo.open_tasks(tx.session, _member(tx), limit=limit, offset=offset)
+        rows = repo.open_tasks(tx.session, _member(tx), utcnow(), limit=limit, offset=offset)
         return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
 
 
@@ -65,3 +69,61 @@ def my_claims(live: bool = Query(False, description="Only claims still being wor
         rows = repo.member_claims(tx.session, _member(tx), live_only=live, limit=limit, offset=offset)
         return [s.ClaimWithRequestOut(claim=s.claim_out(c), request=s.request_out(tx.session, tx.actor, r, ctx.locale))
                 for c, r in rows]
+
+
+class ZoneIn(BaseModel):
+    model_config = s.Strict
+    grid_id: s.DbId | None = None
+    building_id: s.DbId | None = None
+
+
+class ZoneOut(BaseModel):
+    id: int
+    member_id: int
+    community_id: int
+    grid_id: int | None
+    building_id: int | None
+
+
+class CommunityMemberOut(BaseModel):
+    member_id: int
+    account_id: int
+    display_name: str
+    zones: list[ZoneOut]
+
+
+def _zone_out(z) -> ZoneOut:
+    return ZoneOut(id=z.id, member_id=z.member_id, community_id=z.community_id, grid_id=z.grid_id,
+                   building_id=z.building_id)
+
+
+@router.get("/community/members", response_model=list[CommunityMemberOut])
+def community_members(ctx: Ctx = Depends(get_auth_ctx)):
+    """Community staff: the members registered with their community, with their responsibility zones."""
+    with ctx.transaction() as tx:
+        if tx.actor.role != Role.staff:
+            raise Forbidden(_("Only community staff assign responsibility zones."), code="role_not_allowed")
+        return [
+            CommunityMemberOut(member_id=m.id, account_id=a.id, display_name=a.display_name,
+                               zones=[_zone_out(z) for z in zone_repo.zones_of(tx.session, m.id)
+                                      if z.community_id == tx.actor.community_id])
+            for m, a in zone_repo.members_of(tx.session, tx.actor.community_id)
+        ]
+
+
+@router.post("/members/{member_id}/zones", response_model=ZoneOut, status_code=201,
+             responses={404: {"model": s.ErrorOut}, 409: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
+def assign_zone(member_id: s.MemberId, body: ZoneIn, ctx: Ctx = Depends(get_auth_ctx)):
+    """责任区: community staff give a registered member one grid or one building to look after.
+    New tasks there are offered to that member first, and they are notified."""
+    with ctx.transaction() as tx:
+        zone = zones.assign(tx.session, tx.actor, member_id, grid_id=body.grid_id, building_id=body.building_id)
+        return _zone_out(zone)
+
+
+@router.delete("/members/{member_id}/zones/{zone_id}", status_code=204, responses={404: {"model": s.ErrorOut}})
+def remove_zone(member_id: s.MemberId, zone_id: s.ZoneId, ctx: Ctx = Depends(get_auth_ctx)):
+    """Take a responsibility zone away from a member."""
+    with ctx.transaction() as tx:
+        zones.remove(tx.session, tx.actor, member_id, zone_id)
+    return Response(status_code=204)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import deadlines, lifecycle, outbox
+from .. import deadlines, lifecycle, notifications, outbox
 from ..access import Actor, can_view, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
@@ -38,8 +38,11 @@ from ..models import (
     Status,
     utcnow,
 )
+from ..repository import links
 from ..repository import requests as repo
+from ..repository import zones as zone_repo
 from ..settings import Settings
+from ..validation import clean_text
 from . import photos as photo_cmds
 
 # Which kinds of actor (lifecycle.KINDS) each account role can ever be.
@@ -104,6 +107,8 @@ def fire(
     note, data = HANDLERS[trigger](session, settings, actor, request, params, now)
     from_status = request.status
     lifecycle.move(request, trigger)
+    if trigger == "publish_task":
+        _offer_to_zone(session, settings, request, now)
     if request.status != Status.open_task:
         deadlines.clear_claim_deadline(request)  # the claim window exists only while the task waits
     if request.responded_at is None and actor.role in HUMAN_HANDLERS:
@@ -162,7 +167,9 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
         return
     if kind == "evaluator":
         if request.reporter_id is not None:
-            ok = actor.role == Role.resident and request.reporter_id == actor.account_id
+            ok = actor.role == Role.resident and (
+                request.reporter_id == actor.account_id or links.is_linked(session, request.id, actor.account_id)
+            )
         else:
             ok = actor.role == Role.secretary and actor.covers(request)
         if not ok:
@@ -176,21 +183,7 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
 # --- input helpers -----------------------------------------------------------------------------
 
 def _text(params: dict, key: str, *, code: str, message, limit: int = MAX_TEXT, required: bool = True) -> str:
-    value = params.get(key)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(_("{field} must be text.", field=key), code="invalid_type", details={"field": key})
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(message, code=code, details={"field": key})
-    if len(value) > limit:
-        raise InvalidInput(
-            _("{field} is longer than {limit} characters.", field=key, limit=limit),
-            code="text_too_long",
-            details={"field": key, "limit": limit},
-        )
-    return value
+    return clean_text(params.get(key), key, code=code, message=message, limit=limit, required=required)
 
 
 def _reason(params: dict) -> str:
@@ -213,9 +206,22 @@ def _route(route: Route):
         data = {"route": route.value}
         if actor.role == "router":
             data["rule"] = params.get("rule", "default")
+            data["rule_id"] = params.get("rule_id")
         return _note(params), data
 
     return handler
+
+
+def _offer_to_zone(session: Session, settings: Settings, request: Request, now: datetime) -> None:
+    """A new task goes first to the members whose responsibility zone covers it: only they may
+    claim it for a while, and they are told. With nobody responsible, every member may claim."""
+    accounts = zone_repo.covering_member_accounts(session, request)
+    if not accounts or settings.zone_offer_minutes == 0:
+        request.zone_offer_until = None
+        return
+    request.zone_offer_until = now + timedelta(minutes=settings.zone_offer_minutes)
+    notifications.notify(session, "task_offered", request.id, accounts,
+                         offered_until=request.zone_offer_until.isoformat())
 
 
 def _return_to_community(session, settings, actor, request, params, now):
@@ -230,6 +236,13 @@ def _withdraw(session, settings, actor, request, params, now):
 
 def _claim(session, settings, actor, request, params, now):
     # Lock the member too, so that one member's simultaneous claims cannot overrun the limit.
+    if request.zone_offer_until is not None and now < request.zone_offer_until \
+            and not zone_repo.is_covered_by(session, actor.member_id, request):
+        raise Conflict(
+            _("This task is offered first to the members responsible for its area, until {time}.",
+              time=request.zone_offer_until.isoformat(timespec="minutes")),
+            code="offered_to_zone", details={"until": request.zone_offer_until.isoformat()},
+        )
     member = session.get(Member, actor.member_id, with_for_update=True)
     limit = member.claim_limit or settings.default_claim_limit
     held = repo.count_live_claims(session, member.id)
@@ -403,7 +416,11 @@ def _merge(session, settings, actor, request, params, now):
         )
     request.merged_into_id = target.id
     request.closed_at = now
-    return _note(params), {"duplicate_of": target.id}
+    # The duplicate's reporter now follows the primary request and may evaluate it.
+    linked = None
+    if request.reporter_id is not None and request.reporter_id != target.reporter_id:
+        linked = links.link(session, target.id, request.reporter_id, request.id, now)
+    return _note(params), {"duplicate_of": target.id, "linked_reporter": linked}
 
 
 HANDLERS = {

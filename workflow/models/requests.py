@@ -69,6 +69,8 @@ class Request(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     responded_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]  # first put on the task board
+    # While set and in the future, only members whose responsibility zone covers the request may claim it.
+    zone_offer_until: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     respond_by: Mapped[datetime | None] = mapped_column(index=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -22,9 +23,11 @@ from ..models import (
     Role,
     Status,
 )
+from .zones import covers
 
 LIVE_CLAIM = (ClaimStatus.active, ClaimStatus.reported)
 # Queues show what is waiting for that desk, most urgent deadline first.
+OPEN = (Status.submitted, Status.community, Status.street, Status.open_task, Status.claimed, Status.verifying)
 COMMUNITY_QUEUE = (Status.submitted, Status.community, Status.open_task, Status.claimed, Status.verifying)
 
 
@@ -125,22 +128,57 @@ def queue(session: Session, actor: Actor, *, statuses: Sequence[Status] | None =
     stmt = (
         select(Request)
         .where(scope, Request.status.in_(wanted))
-        .order_by(Request.resolve_by.asc().nulls_last(), Request.id)
+        # 督办 marks first (red, then yellow; `true` sorts after `false`), then the nearest deadline.
+        .order_by((Request.supervision == "red").desc(), (Request.supervision == "yellow").desc(),
+                  Request.resolve_by.asc().nulls_last(), Request.id)
     )
     return session.scalars(_page(stmt, limit, offset)).all()
 
 
-def open_tasks(session: Session, member_id: int, *, limit: int = 50, offset: int = 0) -> Sequence[Request]:
-    """The task board: open tasks in every community the member is registered with, oldest first."""
+def open_tasks(session: Session, member_id: int, now: datetime, *, limit: int = 50,
+               offset: int = 0) -> Sequence[Request]:
+    """The task board: open tasks in every community the member is registered with. Tasks in the
+    member's responsibility zones come first, then the rest, each oldest first; a task still
+    offered only to another zone's members is not shown yet."""
     registered = select(Registration.community_id).where(
         Registration.member_id == member_id, Registration.status == RegistrationStatus.active
     )
+    mine = covers(member_id)
     stmt = (
         select(Request)
-        .where(Request.status == Status.open_task, Request.community_id.in_(registered))
-        .order_by(Request.published_at, Request.id)
+        .where(
+            Request.status == Status.open_task,
+            Request.community_id.in_(registered),
+            or_(Request.zone_offer_until.is_(None), Request.zone_offer_until <= now, mine),
+        )
+        .order_by(case((mine, 0), else_=1), Request.published_at, Request.id)
     )
     return session.scalars(_page(stmt, limit, offset)).all()
+
+
+def duplicate_candidates(session: Session, request: Request, *, limit: int = 200) -> Sequence[Request]:
+    """Open requests that may repeat ``request``: same community and category, same grid or
+    building (or no location at all on both), newest first. Text similarity is scored by the caller."""
+    place = []
+    if request.building_id is not None:
+        place.append(Request.building_id == request.building_id)
+    if request.grid_id is not None:
+        place.append(Request.grid_id == request.grid_id)
+    if not place:
+        place.append(and_(Request.grid_id.is_(None), Request.building_id.is_(None)))
+    stmt = (
+        select(Request)
+        .where(
+            Request.id != request.id,
+            Request.community_id == request.community_id,
+            Request.category_id == request.category_id,
+            Request.status.in_(OPEN),
+            or_(*place),
+        )
+        .order_by(Request.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
 
 
 def member_claims(session: Session, member_id: int, *, live_only: bool = False,

@@ -1,0 +1,46 @@
+"""责任区: community staff give registered members a grid or a building to look after. New tasks in a
+zone are offered to its members first, and they are told."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..access import Actor, is_registered
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..i18n import _
+from ..models import Building, Grid, Member, ResponsibilityZone, Role
+from ..repository import zones as repo
+
+
+def _staff_of(actor: Actor) -> int:
+    if actor.role != Role.staff or actor.community_id is None:
+        raise Forbidden(_("Only community staff assign responsibility zones."), code="role_not_allowed")
+    return actor.community_id
+
+
+def assign(session: Session, actor: Actor, member_id: int, *, grid_id: int | None = None,
+           building_id: int | None = None) -> ResponsibilityZone:
+    community_id = _staff_of(actor)
+    if session.get(Member, member_id) is None or not is_registered(session, member_id, community_id):
+        raise NotFound(_("No member {id} is registered with your community.", id=member_id), code="member_not_found")
+    if (grid_id is None) == (building_id is None):
+        raise InvalidInput(_("A zone is one grid or one building."), code="zone_shape")
+    place = session.get(Grid, grid_id) if grid_id is not None else session.get(Building, building_id)
+    if place is None or place.community_id != community_id:
+        raise InvalidInput(_("That grid or building is not in your community."), code="invalid_location")
+    if any(z.grid_id == grid_id and z.building_id == building_id for z in repo.zones_of(session, member_id)):
+        raise Conflict(_("The member already looks after that place."), code="zone_exists")
+    zone = ResponsibilityZone(member_id=member_id, community_id=community_id, grid_id=grid_id,
+                              building_id=building_id)
+    session.add(zone)
+    session.flush()
+    return zone
+
+
+def remove(session: Session, actor: Actor, member_id: int, zone_id: int) -> None:
+    community_id = _staff_of(actor)
+    zone = session.get(ResponsibilityZone, zone_id)
+    if zone is None or zone.member_id != member_id or zone.community_id != community_id:
+        raise NotFound(_("Zone {id} does not exist.", id=zone_id), code="zone_not_found")
+    session.delete(zone)
+    session.flush()

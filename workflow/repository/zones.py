@@ -1,0 +1,75 @@
+"""Queries on responsibility zones (责任区) and the members they cover."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Account,
+    Member,
+    Registration,
+    RegistrationStatus,
+    Request,
+    ResponsibilityZone,
+)
+
+
+def zones_of(session: Session, member_id: int) -> Sequence[ResponsibilityZone]:
+    return session.scalars(
+        select(ResponsibilityZone).where(ResponsibilityZone.member_id == member_id).order_by(ResponsibilityZone.id)
+    ).all()
+
+
+def covers(member_id: int) -> ColumnElement[bool]:
+    """SQL condition: the request lies in one of the member's zones (its building, or its grid)."""
+    zone = select(ResponsibilityZone.id).where(
+        ResponsibilityZone.member_id == member_id,
+        or_(
+            and_(ResponsibilityZone.building_id.is_not(None), ResponsibilityZone.building_id == Request.building_id),
+            and_(ResponsibilityZone.grid_id.is_not(None), ResponsibilityZone.grid_id == Request.grid_id),
+        ),
+    )
+    return zone.exists()
+
+
+def covering_member_accounts(session: Session, request: Request) -> list[int]:
+    """Accounts of the members, still registered with the community, whose zone covers ``request``."""
+    conds = []
+    if request.building_id is not None:
+        conds.append(ResponsibilityZone.building_id == request.building_id)
+    if request.grid_id is not None:
+        conds.append(ResponsibilityZone.grid_id == request.grid_id)
+    if not conds:
+        return []
+    return list(session.scalars(
+        select(Account.id)
+        .join(Member, Member.account_id == Account.id)
+        .join(ResponsibilityZone, ResponsibilityZone.member_id == Member.id)
+        .join(Registration, and_(Registration.member_id == Member.id,
+                                 Registration.community_id == request.community_id,
+                                 Registration.status == RegistrationStatus.active))
+        .where(ResponsibilityZone.community_id == request.community_id, or_(*conds) if conds else false(),
+               Account.is_active.is_(True))
+        .distinct()
+        .order_by(Account.id)
+    ))
+
+
+def is_covered_by(session: Session, member_id: int | None, request: Request) -> bool:
+    if member_id is None:
+        return False
+    return bool(session.scalar(select(covers(member_id)).where(Request.id == request.id)))
+
+
+def members_of(session: Session, community_id: int) -> Sequence[tuple[Member, Account]]:
+    """Members with an active registration in the community."""
+    return session.execute(
+        select(Member, Account)
+        .join(Account, Account.id == Member.account_id)
+        .join(Registration, Registration.member_id == Member.id)
+        .where(Registration.community_id == community_id, Registration.status == RegistrationStatus.active)
+        .order_by(Member.id)
+    ).all()
