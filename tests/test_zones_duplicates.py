@@ -111,3 +111,24 @@ def test_staff_see_similar_requests_and_merging_links_the_reporter(client, world
         fire(session, runtime.settings, Actor(role="resident", account_id=world.ids["admin"]), first, "evaluate",
              {"satisfaction": "satisfied", "solved": True})
     assert refused.value.code == "request_not_found"
+
+
+def test_staff_set_a_members_claim_limit(client, world, runtime):
+    member_1 = world.actors["member_1"].member_id
+    ids = [submit(client, world, "resident_a", category="sanitation.corridor_clutter")["id"] for _ in range(2)]
+    runtime.drain()
+    for user, limit, status, code in [
+        ("member_1", 1, 403, "role_not_allowed"),
+        ("staff_b", 1, 404, "member_not_found"),
+        ("staff_a", 0, 422, "invalid_claim_limit"),
+        ("staff_a", 51, 422, "invalid_claim_limit"),
+    ]:
+        response = client.put(f"/api/v1/members/{member_1}/claim-limit", json={"claim_limit": limit},
+                              headers=world.headers(user))
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+    response = client.put(f"/api/v1/members/{member_1}/claim-limit", json={"claim_limit": 1},
+                          headers=world.headers("staff_a"))
+    assert response.status_code == 200 and response.json()["claim_limit"] == 1
+    act(client, world, "member_1", ids[0], "claim")
+    refused = act(client, world, "member_1", ids[1], "claim", expect=409)
+    assert refused["error"]["code"] == "claim_limit_reached" and refused["error"]["details"]["limit"] == 1

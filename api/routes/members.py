@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from workflow.commands import members, zones
 from workflow.errors import Forbidden
 from workflow.i18n import _
-from workflow.models import Role, utcnow
+from workflow.models import Account, Role, utcnow
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
 
@@ -89,7 +89,13 @@ class CommunityMemberOut(BaseModel):
     member_id: int
     account_id: int
     display_name: str
+    claim_limit: int | None
     zones: list[ZoneOut]
+
+
+class ClaimLimitIn(BaseModel):
+    model_config = s.Strict
+    claim_limit: int | None = None
 
 
 def _zone_out(z) -> ZoneOut:
@@ -104,7 +110,7 @@ def community_members(ctx: Ctx = Depends(get_auth_ctx)):
         if tx.actor.role != Role.staff:
             raise Forbidden(_("Only community staff assign responsibility zones."), code="role_not_allowed")
         return [
-            CommunityMemberOut(member_id=m.id, account_id=a.id, display_name=a.display_name,
+            CommunityMemberOut(member_id=m.id, account_id=a.id, display_name=a.display_name, claim_limit=m.claim_limit,
                                zones=[_zone_out(z) for z in zone_repo.zones_of(tx.session, m.id)
                                       if z.community_id == tx.actor.community_id])
             for m, a in zone_repo.members_of(tx.session, tx.actor.community_id)
@@ -127,3 +133,17 @@ def remove_zone(member_id: s.MemberId, zone_id: s.ZoneId, ctx: Ctx = Depends(get
     with ctx.transaction() as tx:
         zones.remove(tx.session, tx.actor, member_id, zone_id)
     return Response(status_code=204)
+
+
+@router.put("/members/{member_id}/claim-limit", response_model=CommunityMemberOut,
+            responses={404: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
+def set_claim_limit(member_id: s.MemberId, body: ClaimLimitIn, ctx: Ctx = Depends(get_auth_ctx)):
+    """Community staff set how many open claims a member registered with them may hold at once
+    (1 to 50); null goes back to the default, SHOUBANPING_DEFAULT_CLAIM_LIMIT."""
+    with ctx.transaction() as tx:
+        member = members.set_claim_limit(tx.session, tx.actor, member_id, body.claim_limit)
+        account = tx.session.get(Account, member.account_id)
+        return CommunityMemberOut(member_id=member.id, account_id=account.id, display_name=account.display_name,
+                                  claim_limit=member.claim_limit,
+                                  zones=[_zone_out(z) for z in zone_repo.zones_of(tx.session, member.id)
+                                         if z.community_id == tx.actor.community_id])

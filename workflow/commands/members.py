@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor
+from ..access import Actor, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
-from ..models import Community, Registration, RegistrationStatus, Role, utcnow
+from ..models import Community, Member, Registration, RegistrationStatus, Role, utcnow
 
 
 def _require_member(actor: Actor) -> None:
@@ -57,3 +57,23 @@ def registrations(session: Session, member_id: int) -> list[Registration]:
     return list(session.scalars(
         select(Registration).where(Registration.member_id == member_id).order_by(Registration.id)
     ))
+
+
+MAX_CLAIM_LIMIT = 50
+
+
+def set_claim_limit(session: Session, actor: Actor, member_id: int, limit: int | None) -> Member:
+    """Staff of a community the member is registered with set how many open claims the member may
+    hold at once; None goes back to the default (SHOUBANPING_DEFAULT_CLAIM_LIMIT)."""
+    if actor.role != Role.staff or actor.community_id is None:
+        raise Forbidden(_("Only community staff set a member's claim limit."), code="role_not_allowed")
+    member = session.get(Member, member_id, with_for_update=True)
+    if member is None or not is_registered(session, member_id, actor.community_id):
+        raise NotFound(_("No member {id} is registered with your community.", id=member_id), code="member_not_found")
+    whole = isinstance(limit, int) and not isinstance(limit, bool)
+    if limit is not None and not (whole and 1 <= limit <= MAX_CLAIM_LIMIT):
+        raise InvalidInput(_("A claim limit is a whole number from 1 to {limit}.", limit=MAX_CLAIM_LIMIT),
+                           code="invalid_claim_limit", details={"field": "claim_limit"})
+    member.claim_limit = limit
+    session.flush()
+    return member
