@@ -221,8 +221,10 @@ class RequestOut(BaseModel):
     responded_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    respond_by: datetime | None
-    resolve_by: datetime | None
+    first_respond_by: datetime | None = Field(description="The respond deadline promised when the request came in.")
+    first_resolve_by: datetime | None = Field(description="The feedback deadline promised when it came in.")
+    respond_by: datetime | None = Field(description="This round's respond deadline (a reopen starts a new round).")
+    resolve_by: datetime | None = Field(description="This round's feedback deadline.")
     claim_by: datetime | None
     evaluate_by: datetime | None
     merged_into_id: int | None
@@ -290,6 +292,7 @@ def request_out(session: Session, actor: Actor, request: Request, locale: str) -
         supervision=request.supervision,
         result=request.result, submitted_at=request.submitted_at, responded_at=request.responded_at,
         resolved_at=request.resolved_at, closed_at=request.closed_at, respond_by=request.respond_by,
+        first_respond_by=request.first_respond_by, first_resolve_by=request.first_resolve_by,
         resolve_by=request.resolve_by, claim_by=request.claim_by, evaluate_by=request.evaluate_by,
         merged_into_id=request.merged_into_id, actions=actions_for(actor, request),
     )

@@ -87,8 +87,10 @@ def test_unsatisfied_evaluation_reopens_and_second_reopen_goes_to_street(client,
         reopened = act(client, world, "resident_a", rid, "evaluation", satisfaction="unsatisfied", solved=False,
                        comment="还是很吵")
         assert reopened["status"] == "submitted" and reopened["reopen_count"] == round_
-        # The deadlines promised when the request came in still stand.
-        assert (reopened["respond_by"], reopened["resolve_by"]) == (created["respond_by"], created["resolve_by"])
+        # The deadlines promised when the request came in still stand; the new round gets its own.
+        assert (reopened["first_respond_by"], reopened["first_resolve_by"]) == (
+            created["respond_by"], created["resolve_by"])
+        assert reopened["resolve_by"] > created["resolve_by"]
         runtime.drain()
         status = get(client, world, "resident_a", f"/requests/{rid}")["status"]
         # The first reopen goes back to the community by the category's route; the second to the street.

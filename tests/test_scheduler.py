@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from workflow.commands.handling import evaluate, fire
+from workflow.db import unit_of_work
 from workflow.models import DeadlineAction, Notification, Outcome, RequestEvent, utcnow
+from workflow.repository.deadlines import due_escalations
 from workflow.sweeps import sweep
 
 from .helpers import act, all_rows, count, get, submit
@@ -102,3 +105,38 @@ def test_the_eighty_percent_reminder_reaches_the_inbox_once(client, world, runti
     assert get(client, world, "staff_a", "/notifications", unread="true") == []
     assert client.post(f"/api/v1/notifications/{inbox[0]['id']}/read",
                        headers=world.headers("staff_b")).status_code == 404
+
+
+def test_a_reopened_round_gets_its_own_deadline_and_the_outcome_keeps_the_first(client, world, runtime):
+    rid = submit(client, world, "resident_a", category="disputes.noise")["id"]  # feedback within 24 h
+    runtime.drain()
+    act(client, world, "staff_a", rid, "resolve", result="已协调")
+    # The resident reopens two days later, after the first resolve deadline.
+    with unit_of_work(runtime.sessions) as session:
+        evaluate(session, runtime.settings, world.actors["resident_a"], rid,
+                 {"satisfaction": "unsatisfied", "solved": False}, now=utcnow() + timedelta(days=2))
+    runtime.drain()
+    assert get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community"
+    # Not escalated at once for the old deadline: the new round has a day again.
+    assert sweep(runtime.sessions, runtime.settings, now=utcnow() + timedelta(days=2, hours=1)).escalated == 0
+    with unit_of_work(runtime.sessions) as session:
+        fire(session, runtime.settings, world.actors["staff_a"], rid, "resolve", {"result": "再次协调"},
+             now=utcnow() + timedelta(days=2, hours=2))
+    act(client, world, "resident_a", rid, "evaluation", satisfaction="satisfied", solved=True)
+    runtime.drain()
+    (outcome,) = all_rows(runtime, Outcome, Outcome.request_id == rid)
+    assert outcome.resolved_in_time is False  # measured against the first promise, a day earlier
+
+
+def test_requests_escalated_before_do_not_crowd_out_new_ones(client, world, runtime):
+    old = submit(client, world, "resident_a", category="disputes.noise")["id"]
+    runtime.drain()
+    later = utcnow() + timedelta(hours=3)
+    assert sweep(runtime.sessions, runtime.settings, now=later).escalated == 1
+    act(client, world, "officer_1", old, "return_to_community", reason="社区处置")
+    with unit_of_work(runtime.sessions) as session:
+        assert old not in due_escalations(session, later)
+    new = submit(client, world, "resident_b", category="disputes.noise")["id"]
+    runtime.drain()
+    assert sweep(runtime.sessions, runtime.settings, now=utcnow() + timedelta(hours=3)).escalated == 1
+    assert get(client, world, "officer_1", f"/requests/{new}")["status"] == "street"

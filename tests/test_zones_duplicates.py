@@ -100,12 +100,18 @@ def test_staff_see_similar_requests_and_merging_links_the_reporter(client, world
     assert merged["status"] == "merged" and merged["merged_into_id"] == first
     assert [link.account_id for link in all_rows(runtime, RequestLink)] == [world.ids["resident_b"]]
 
-    # resident_b now follows the primary request and may evaluate it.
+    # resident_b now follows the primary request and evaluates it alongside its reporter; the
+    # reporter's verdict decides.
     assert get(client, world, "resident_b", f"/requests/{first}")["id"] == first
     act(client, world, "staff_a", first, "resolve", result="已约谈装修队，夜间停工")
-    closed = act(client, world, "resident_b", first, "evaluation", satisfaction="satisfied", solved=True)
+    alongside = act(client, world, "resident_b", first, "evaluation", satisfaction="unsatisfied", solved=False)
+    assert alongside["status"] == "resolved" and alongside["events"][-1]["trigger"] == "co_evaluate"
+    again = act(client, world, "resident_b", first, "evaluation", expect=409, satisfaction="satisfied", solved=True)
+    assert again["error"]["code"] == "already_evaluated"
+    closed = act(client, world, "resident_a", first, "evaluation", satisfaction="satisfied", solved=True)
     assert closed["status"] == "closed"
-    assert [(e["evaluator_role"], e["satisfaction"]) for e in closed["evaluations"]] == [("resident", "satisfied")]
+    assert sorted((e["satisfaction"], e["round"]) for e in closed["evaluations"]) == [
+        ("satisfied", 1), ("unsatisfied", 1)]
     # A resident who is neither reporter nor linked still cannot see it.
     with unit_of_work(runtime.sessions) as session, pytest.raises(NotFound) as refused:
         fire(session, runtime.settings, Actor(role="resident", account_id=world.ids["admin"]), first, "evaluate",
@@ -132,3 +138,26 @@ def test_staff_set_a_members_claim_limit(client, world, runtime):
     act(client, world, "member_1", ids[0], "claim")
     refused = act(client, world, "member_1", ids[1], "claim", expect=409)
     assert refused["error"]["code"] == "claim_limit_reached" and refused["error"]["details"]["limit"] == 1
+
+
+def test_merges_in_a_chain_keep_every_follower(client, world, runtime):
+    ids = [submit(client, world, user, category="disputes.noise", description=f"楼上噪音{i}")["id"]
+           for i, user in enumerate(["resident_a", "resident_b", "resident_a"])]
+    runtime.drain()
+    # resident_b's request → resident_a's first, which is then merged into resident_a's third.
+    act(client, world, "staff_a", ids[1], "merge", duplicate_of=ids[0])
+    act(client, world, "staff_a", ids[0], "merge", duplicate_of=ids[2])
+    assert get(client, world, "resident_b", f"/requests/{ids[2]}")["id"] == ids[2]
+
+
+def test_leaving_a_community_frees_the_tasks_of_ones_zones(client, world, runtime):
+    _zone(client, world, "member_2", building_id=world.ids["building_A"])
+    rid = submit(client, world, "resident_a", category="sanitation.corridor_clutter",
+                 building_id=world.ids["building_A"])["id"]
+    runtime.drain()
+    assert act(client, world, "member_1", rid, "claim", expect=409)["error"]["code"] == "offered_to_zone"
+    left = client.delete(f"/api/v1/registrations/{world.ids['community_A']}", headers=world.headers("member_2"))
+    assert left.status_code == 200
+    assert get(client, world, "staff_a", "/community/members")[0]["zones"] == []
+    # Nobody registered looks after that building any more: the task is open to everyone.
+    assert act(client, world, "member_1", rid, "claim")["status"] == "claimed"

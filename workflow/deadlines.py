@@ -74,10 +74,13 @@ def remind_point(start: datetime, deadline: datetime) -> datetime:
 
 def set_intake_deadlines(request: Request, calendar: WorkCalendar, urgency: Urgency,
                          deadline_class: DeadlineClass, start: datetime) -> None:
+    """A round's deadlines from ``start``; the first round's are also kept as the promise made."""
     request.respond_by = start + RESPOND[urgency]
     request.resolve_by = calendar.add(start, RESOLVE[deadline_class])
     request.respond_remind_at = remind_point(start, request.respond_by)
     request.resolve_remind_at = remind_point(start, request.resolve_by)
+    if request.first_respond_by is None:
+        request.first_respond_by, request.first_resolve_by = request.respond_by, request.resolve_by
 
 
 def set_claim_deadline(request: Request, start: datetime, window: timedelta) -> None:

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from .models import Request
+from .access import Actor, can_view
+from .errors import Forbidden
+from .i18n import _
+from .models import Request, Role
 from .repository import requests as repo
 from .similarity import similarity
 
@@ -17,6 +20,16 @@ THRESHOLD = 0.3  # below this, two short complaints are about different things
 class Candidate:
     request: Request
     score: float
+
+
+def for_request(session: Session, actor: Actor, request_id: int, *, limit: int = 10) -> list[Candidate]:
+    """Staff, officers and secretaries: the candidates for a request they can see."""
+    if actor.role not in (Role.staff, Role.street_officer, Role.secretary, Role.admin):
+        raise Forbidden(_("Only staff, street officers and secretaries look for duplicates."), code="role_not_allowed")
+    request = repo.get(session, request_id)
+    if request is None or not can_view(session, actor, request):
+        raise repo.not_found(request_id)
+    return candidates(session, request, limit=limit)
 
 
 def candidates(session: Session, request: Request, *, limit: int = 10) -> list[Candidate]:

@@ -134,6 +134,7 @@ TRIGGER_LABELS: dict[str, Text] = {
 # Labels for event rows: every trigger, plus the submission that opens the history.
 EVENT_LABELS: dict[str, Text] = {
     "submit": _("Submitted"),
+    "co_evaluate": _("Evaluation by a linked resident"),
     **TRIGGER_LABELS,
     # The street office's acts that leave the status as it is (workflow.commands.street).
     "whistle": _("Whistle departments"),

@@ -33,7 +33,7 @@ SWEEPER = Actor.system("sweeper")
 ESCALATABLE = (Status.submitted, Status.community, Status.open_task)
 # Reminders: window name → (deadline column, reminder column, states in which it still matters).
 WINDOWS = {
-    "respond": ("respond_by", "respond_remind_at", ESCALATABLE),
+    "respond": ("respond_by", "respond_remind_at", ESCALATABLE + (Status.street,)),
     "resolve": ("resolve_by", "resolve_remind_at", ESCALATABLE + (Status.street, Status.claimed, Status.verifying)),
     "claim": ("claim_by", "claim_remind_at", (Status.open_task,)),
     "evaluate": ("evaluate_by", "evaluate_remind_at", (Status.resolved,)),
@@ -90,22 +90,25 @@ def _each(sessions, request_id: int, act) -> int:
     except DomainError as exc:  # the request moved on between the query and the lock
         log.info("sweep skipped request %s: %s", request_id, exc.code)
         return 0
+    except Exception:  # one broken request must not stop the sweep for all the others
+        log.exception("sweep failed on request %s", request_id)
+        return 0
 
 
 def _escalate(session: Session, settings: Settings, request: Request, now: datetime) -> bool:
     if request.status not in ESCALATABLE:
         return False
+    passed = []
     if request.responded_at is None and request.respond_by is not None and request.respond_by <= now:
-        which, due = "respond", request.respond_by
-    elif request.resolved_at is None and request.resolve_by is not None and request.resolve_by <= now:
-        which, due = "resolve", request.resolve_by
-    else:
-        return False
-    if not repo.record_action(session, request.id, f"escalate_{which}", due, now):
-        return False  # escalated for this deadline before, and since returned: not again
-    fire(session, settings, SWEEPER, request.id, "escalate",
-         {"note": f"{which} deadline passed"}, now=now)
-    return True
+        passed.append(("respond", request.respond_by))
+    if request.resolved_at is None and request.resolve_by is not None and request.resolve_by <= now:
+        passed.append(("resolve", request.resolve_by))
+    for which, due in passed:
+        # Once per deadline: a request returned to the community is not sent up again for it.
+        if repo.record_action(session, request.id, f"escalate_{which}", due, now):
+            fire(session, settings, SWEEPER, request.id, "escalate", {"note": f"{which} deadline passed"}, now=now)
+            return True
+    return False
 
 
 def _timed(session: Session, settings: Settings, request: Request, now: datetime, trigger: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from workflow.commands import members, zones
 from workflow.errors import Forbidden
@@ -95,7 +95,7 @@ class CommunityMemberOut(BaseModel):
 
 class ClaimLimitIn(BaseModel):
     model_config = s.Strict
-    claim_limit: int | None = None
+    claim_limit: int | None = Field(description="1 to 50, or null for the default. Required.")
 
 
 def _zone_out(z) -> ZoneOut:
@@ -107,13 +107,10 @@ def _zone_out(z) -> ZoneOut:
 def community_members(ctx: Ctx = Depends(get_auth_ctx)):
     """Community staff: the members registered with their community, with their responsibility zones."""
     with ctx.transaction() as tx:
-        if tx.actor.role != Role.staff:
-            raise Forbidden(_("Only community staff assign responsibility zones."), code="role_not_allowed")
         return [
             CommunityMemberOut(member_id=m.id, account_id=a.id, display_name=a.display_name, claim_limit=m.claim_limit,
-                               zones=[_zone_out(z) for z in zone_repo.zones_of(tx.session, m.id)
-                                      if z.community_id == tx.actor.community_id])
-            for m, a in zone_repo.members_of(tx.session, tx.actor.community_id)
+                               zones=[_zone_out(z) for z in member_zones])
+            for m, a, member_zones in zones.community_members(tx.session, tx.actor)
         ]
 
 

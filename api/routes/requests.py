@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from workflow import lifecycle
 from workflow.access import can_view
 from workflow.commands import handling, intake
-from workflow.duplicates import candidates as find_duplicates
+from workflow.duplicates import for_request as duplicates_of
 from workflow.errors import Forbidden
 from workflow.i18n import _
 from workflow.models import Role, Status
@@ -62,14 +62,8 @@ def duplicates(request_id: s.RequestId, ctx: Ctx = Depends(get_auth_ctx)):
     text by character bigrams), best first, with a score from 0 to 1. Merge a duplicate with
     POST /requests/{id}/merge; its reporter then follows and may evaluate the primary request."""
     with ctx.transaction() as tx:
-        if tx.actor.role not in (Role.staff, Role.street_officer, Role.secretary, Role.admin):
-            raise Forbidden(_("Only staff, street officers and secretaries look for duplicates."),
-                            code="role_not_allowed")
-        request = repo.get(tx.session, request_id)
-        if request is None or not can_view(tx.session, tx.actor, request):
-            raise repo.not_found(request_id)
         return [DuplicateOut(score=c.score, request=s.request_out(tx.session, tx.actor, c.request, ctx.locale))
-                for c in find_duplicates(tx.session, request)]
+                for c in duplicates_of(tx.session, tx.actor, request_id)]
 
 
 @router.post("/requests/{request_id}/evaluation", response_model=s.RequestDetailOut,

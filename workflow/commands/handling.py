@@ -26,6 +26,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
 from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
 from ..models import (
+    Category,
     Claim,
     ClaimStatus,
     Evaluation,
@@ -134,9 +135,34 @@ def evaluate(session: Session, settings: Settings, actor: Actor, request_id: int
              *, now: datetime | None = None) -> Fired:
     """评: a content verdict (satisfied or basically satisfied, and solved) closes the request;
     anything else reopens it. Either way the evaluation is kept."""
+    now = now or utcnow()
+    request = repo.get_for_update(session, request_id)
+    if actor.role == Role.resident and request.reporter_id != actor.account_id \
+            and links.is_linked(session, request.id, actor.account_id):
+        return _co_evaluate(session, actor, request, params, now)
     content = params.get("satisfaction") in (Satisfaction.satisfied, Satisfaction.basically_satisfied) \
         and params.get("solved") is True
     return fire(session, settings, actor, request_id, "evaluate" if content else "reopen", params, now=now)
+
+
+def _co_evaluate(session: Session, actor: Actor, request: Request, params: dict[str, Any], now: datetime) -> Fired:
+    """A resident whose duplicate was merged into this request gives their verdict on the round.
+    It is kept and counts, but the reporter's verdict (or the secretary's) decides the request."""
+    if request.status != Status.resolved:
+        raise Conflict(
+            _("This request is {status}: “{action}” is not possible now.",
+              status=STATUS_LABELS[request.status], action=TRIGGER_LABELS["evaluate"]),
+            code="invalid_transition", details={"status": request.status.value, "trigger": "evaluate"},
+        )
+    if repo.evaluation_by(session, request.id, request.round, actor.account_id) is not None:
+        raise Conflict(_("You have already evaluated this round."), code="already_evaluated")
+    note, data = _evaluation(session, actor, request, params, now, closes=None)
+    event = RequestEvent(request_id=request.id, trigger="co_evaluate", from_status=request.status.value,
+                         to_status=request.status.value, actor_id=actor.account_id, actor_role=actor.role,
+                         note=note, data=data, created_at=now)
+    session.add(event)
+    session.flush()
+    return Fired(request, event)
 
 
 def _check_relation(session: Session, actor: Actor, request: Request, trigger: str, who: frozenset[str]) -> None:
@@ -167,9 +193,7 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
         return
     if kind == "evaluator":
         if request.reporter_id is not None:
-            ok = actor.role == Role.resident and (
-                request.reporter_id == actor.account_id or links.is_linked(session, request.id, actor.account_id)
-            )
+            ok = actor.role == Role.resident and request.reporter_id == actor.account_id
         else:
             ok = actor.role == Role.secretary and actor.covers(request)
         if not ok:
@@ -237,7 +261,8 @@ def _withdraw(session, settings, actor, request, params, now):
 def _claim(session, settings, actor, request, params, now):
     # Lock the member too, so that one member's simultaneous claims cannot overrun the limit.
     if request.zone_offer_until is not None and now < request.zone_offer_until \
-            and not zone_repo.is_covered_by(session, actor.member_id, request):
+            and not zone_repo.is_covered_by(session, actor.member_id, request) \
+            and zone_repo.covering_member_accounts(session, request):
         raise Conflict(
             _("This task is offered first to the members responsible for its area, until {time}.",
               time=request.zone_offer_until.isoformat(timespec="minutes")),
@@ -329,7 +354,9 @@ def _mark_resolved(session: Session, settings: Settings, request: Request, resul
     deadlines.set_evaluation_deadline(request, calendar, now, settings.evaluation_window_days)
 
 
-def _evaluation(session, actor, request, params, now, *, closes: bool) -> tuple[str, dict]:
+def _evaluation(session, actor, request, params, now, *, closes: bool | None) -> tuple[str, dict]:
+    """Check and store a verdict. ``closes`` True/False: it must close/reopen the request; None: it
+    is a linked resident's verdict, which moves nothing."""
     raw = params.get("satisfaction")
     try:
         satisfaction = Satisfaction(raw)
@@ -344,12 +371,12 @@ def _evaluation(session, actor, request, params, now, *, closes: bool) -> tuple[
                            details={"field": "solved"})
     comment = _text(params, "comment", code="", message=None, limit=MAX_REASON, required=False)
     content = satisfaction != Satisfaction.unsatisfied and solved
-    if closes and not content:
+    if closes is True and not content:
         raise InvalidInput(
             _("An unsatisfied or unsolved evaluation reopens the request; it cannot close it."),
             code="evaluation_reopens",
         )
-    if not closes and content:
+    if closes is False and content:
         raise InvalidInput(
             _("A satisfied and solved evaluation closes the request; it cannot reopen it."),
             code="evaluation_closes",
@@ -357,6 +384,7 @@ def _evaluation(session, actor, request, params, now, *, closes: bool) -> tuple[
     evaluation = Evaluation(
         request_id=request.id, round=request.round, evaluator_id=actor.account_id,
         evaluator_role=actor.role, satisfaction=satisfaction, solved=solved, comment=comment, created_at=now,
+        decisive=closes is not None,
     )
     session.add(evaluation)
     session.flush()
@@ -376,8 +404,11 @@ def _reopen(session, settings, actor, request, params, now):
     request.resolved_at = None
     deadlines.clear_evaluation_deadline(request)
     request.route = None
-    # respond_by and resolve_by stay as first given: the rates measure the request against the
-    # commitment made to the resident when it came in, not against a window restarted by a reopen.
+    # The new round gets its own deadlines, which the scheduler enforces; the rates keep measuring
+    # against first_respond_by / first_resolve_by, the promise made when the request came in.
+    category = session.get(Category, request.category_id)
+    deadlines.set_intake_deadlines(request, deadlines.load_calendar(session, settings.timezone), category.urgency,
+                                   category.deadline_class, now)
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
     return note, data
 
@@ -417,10 +448,11 @@ def _merge(session, settings, actor, request, params, now):
     request.merged_into_id = target.id
     request.closed_at = now
     # The duplicate's reporter now follows the primary request and may evaluate it.
-    linked = None
-    if request.reporter_id is not None and request.reporter_id != target.reporter_id:
-        linked = links.link(session, target.id, request.reporter_id, request.id, now)
-    return _note(params), {"duplicate_of": target.id, "linked_reporter": linked}
+    # Residents already linked to the duplicate come along, so a chain of merges loses nobody.
+    followers = [request.reporter_id, *links.linked_accounts(session, request.id)]
+    linked = [links.link(session, target.id, account, request.id, now) for account in dict.fromkeys(followers)
+              if account is not None and account != target.reporter_id]
+    return _note(params), {"duplicate_of": target.id, "linked_residents": linked}
 
 
 HANDLERS = {

@@ -11,6 +11,7 @@ from ..access import Actor, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
 from ..models import Community, Member, Registration, RegistrationStatus, Role, utcnow
+from ..repository import zones as zones_repo
 
 
 def _require_member(actor: Actor) -> None:
@@ -50,6 +51,8 @@ def end_registration(session: Session, actor: Actor, community_id: int, *, now: 
         raise NotFound(_("You are not registered with this community."), code="registration_not_found")
     registration.status = RegistrationStatus.ended
     registration.ended_at = now or utcnow()
+    # Zones in a community one has left would hold new tasks for nobody.
+    zones_repo.remove_member_zones(session, actor.member_id, community_id)
     return registration
 
 

@@ -103,6 +103,8 @@ def dry_run(session: Session, actor: Actor, *, category: Any, channel: Any, comm
     if community is None:
         raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community",
                            details={"field": "community_id"})
+    if actor.role != Role.admin and not _covers_community(actor, community):
+        raise Forbidden(_("You can try the rules only for communities in your own area."), code="out_of_scope")
     if grid_id is not None:
         grid = session.get(Grid, grid_id) if _is_id(grid_id) else None
         if grid is None or grid.community_id != community.id:
@@ -194,3 +196,9 @@ def _refuse_unknown(key: str, unknown: list, code: str) -> None:
             _("These {field} do not exist: {values}.", field=key, values=", ".join(map(str, unknown))),
             code=code, details={"field": key, "unknown": unknown},
         )
+
+
+def _covers_community(actor: Actor, community: Community) -> bool:
+    if actor.community_id is not None:
+        return actor.community_id == community.id
+    return actor.street_id is not None and actor.street_id == community.street_id

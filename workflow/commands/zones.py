@@ -44,3 +44,10 @@ def remove(session: Session, actor: Actor, member_id: int, zone_id: int) -> None
         raise NotFound(_("Zone {id} does not exist.", id=zone_id), code="zone_not_found")
     session.delete(zone)
     session.flush()
+
+
+def community_members(session: Session, actor: Actor):
+    """Staff: the members registered with their community, each with their zones there."""
+    community_id = _staff_of(actor)
+    return [(member, account, [z for z in repo.zones_of(session, member.id) if z.community_id == community_id])
+            for member, account in repo.members_of(session, community_id)]

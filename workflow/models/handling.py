@@ -39,7 +39,13 @@ class ResponsibilityZone(Base):
     """责任区: a grid or a building a member looks after in a community they are registered with."""
 
     __tablename__ = "responsibility_zones"
-    __table_args__ = (UniqueConstraint("member_id", "grid_id", "building_id"),)
+    # Partial indexes: a plain unique constraint never fires when one of its columns is NULL.
+    __table_args__ = (
+        Index("uq_zones_member_grid", "member_id", "grid_id", unique=True,
+              sqlite_where=text("grid_id IS NOT NULL"), postgresql_where=text("grid_id IS NOT NULL")),
+        Index("uq_zones_member_building", "member_id", "building_id", unique=True,
+              sqlite_where=text("building_id IS NOT NULL"), postgresql_where=text("building_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)

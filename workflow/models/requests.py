@@ -73,6 +73,10 @@ class Request(Base):
     zone_offer_until: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The deadlines first promised when the request came in: the rates measure against these.
+    # respond_by / resolve_by below are the current round's, which the scheduler enforces.
+    first_respond_by: Mapped[datetime | None]
+    first_resolve_by: Mapped[datetime | None]
     respond_by: Mapped[datetime | None] = mapped_column(index=True)
     resolve_by: Mapped[datetime | None] = mapped_column(index=True)
     claim_by: Mapped[datetime | None] = mapped_column(index=True)
@@ -191,4 +195,7 @@ class Evaluation(Base):
     satisfaction: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction, "satisfaction"))
     solved: Mapped[bool]
     comment: Mapped[str] = mapped_column(Text, default="")
+    # True for the verdict that closed or reopened the round (the reporter's, or the secretary's);
+    # False for residents linked by a merge, whose verdicts are kept alongside and count in rates.
+    decisive: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..db import is_postgresql
@@ -16,17 +16,27 @@ BATCH = 500
 ESCALATABLE = (Status.submitted, Status.community, Status.open_task)
 
 
+def _not_done(action: str, due) -> ColumnElement[bool]:
+    return ~select(DeadlineAction.id).where(
+        DeadlineAction.request_id == Request.id, DeadlineAction.action == action, DeadlineAction.due_at == due,
+    ).exists()
+
+
 def due_escalations(session: Session, now: datetime) -> Sequence[int]:
+    """Requests past a respond or resolve deadline they were not yet escalated for, the most
+    overdue first. Excluding those already escalated keeps them from filling every batch."""
     return session.scalars(
         select(Request.id)
         .where(
             Request.status.in_(ESCALATABLE),
             or_(
-                and_(Request.responded_at.is_(None), Request.respond_by <= now),
-                and_(Request.resolved_at.is_(None), Request.resolve_by <= now),
+                and_(Request.responded_at.is_(None), Request.respond_by <= now,
+                     _not_done("escalate_respond", Request.respond_by)),
+                and_(Request.resolved_at.is_(None), Request.resolve_by <= now,
+                     _not_done("escalate_resolve", Request.resolve_by)),
             ),
         )
-        .order_by(Request.id)
+        .order_by(Request.resolve_by, Request.id)
         .limit(BATCH)
     ).all()
 

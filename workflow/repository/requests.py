@@ -88,7 +88,14 @@ def evaluations(session: Session, request_id: int) -> Sequence[Evaluation]:
 
 
 def evaluation_for_round(session: Session, request_id: int, round_: int) -> Evaluation | None:
-    return session.scalar(select(Evaluation).where(Evaluation.request_id == request_id, Evaluation.round == round_))
+    """The verdict that closed or reopened the round."""
+    return session.scalar(select(Evaluation).where(
+        Evaluation.request_id == request_id, Evaluation.round == round_, Evaluation.decisive.is_(True)))
+
+
+def evaluation_by(session: Session, request_id: int, round_: int, account_id: int | None) -> Evaluation | None:
+    return session.scalar(select(Evaluation).where(
+        Evaluation.request_id == request_id, Evaluation.round == round_, Evaluation.evaluator_id == account_id))
 
 
 def claims(session: Session, request_id: int) -> Sequence[Claim]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -73,3 +73,8 @@ def members_of(session: Session, community_id: int) -> Sequence[tuple[Member, Ac
         .where(Registration.community_id == community_id, Registration.status == RegistrationStatus.active)
         .order_by(Member.id)
     ).all()
+
+
+def remove_member_zones(session: Session, member_id: int, community_id: int) -> None:
+    session.execute(delete(ResponsibilityZone).where(
+        ResponsibilityZone.member_id == member_id, ResponsibilityZone.community_id == community_id))
