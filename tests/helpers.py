@@ -33,6 +33,14 @@ def get(client, world, user: str, path: str, expect: int = 200, **params):
     return response.json()
 
 
+def in_community(client, world, runtime, user: str = "resident_a") -> int:
+    """A noise complaint in community A, routed by the worker to community staff."""
+    rid = submit(client, world, user, category="disputes.noise")["id"]
+    runtime.drain()
+    assert get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community"
+    return rid
+
+
 def wait_for(predicate: Callable[[], object], timeout: float = 20, interval: float = 0.05, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:

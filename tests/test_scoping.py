@@ -7,19 +7,11 @@ from __future__ import annotations
 import pytest
 
 from .conftest import PASSWORD
-from .helpers import act, get, submit, table_counts
+from .helpers import act, get, in_community, submit, table_counts
 
 
 def error_code(body: dict) -> str:
     return body["error"]["code"]
-
-
-def in_community(client, world, runtime, user: str = "resident_a") -> int:
-    """A noise complaint in community A, routed by the worker to community staff."""
-    rid = submit(client, world, user, category="disputes.noise")["id"]
-    runtime.drain()
-    assert get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community"
-    return rid
 
 
 def on_board(client, world, runtime) -> int:

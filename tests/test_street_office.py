@@ -12,21 +12,13 @@ from workflow.commands import street
 from workflow.db import unit_of_work
 from workflow.models import Department, utcnow
 
-from .helpers import act, get, submit, table_counts
+from .helpers import act, get, in_community, table_counts
 
 API = "/api/v1"
 
 
 def error_code(response) -> str:
     return response.json()["error"]["code"]
-
-
-def in_community(client, world, runtime, user: str = "resident_a") -> int:
-    """A noise complaint in community A, routed by the worker to community staff."""
-    rid = submit(client, world, user, category="disputes.noise")["id"]
-    runtime.drain()
-    assert get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community"
-    return rid
 
 
 def escalated(client, world, runtime) -> int:
