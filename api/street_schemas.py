@@ -58,7 +58,8 @@ class WhistleCallOut(BaseModel):
     request_id: int
     department_id: int
     department_name: str
-    status: str = Field(description="open, answered, or overdue (past report_by and not answered).")
+    status: str = Field(description="open, answered, overdue (past report_by and not answered), or closed "
+                                    "(the request left the street office before the department reported in).")
     note: str
     called_by_id: int
     called_at: datetime

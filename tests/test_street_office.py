@@ -264,3 +264,21 @@ def test_a_call_past_its_report_in_deadline_shows_as_overdue(client, world, runt
         assert [row[1:] for row in street.street_queue(session, officer, now=later) if row[0].id == rid] == [(0, 0)]
     # The same department may be called in again once it has answered.
     assert whistle(client, world, "officer_1", rid, [dept["id"]], hours=4).status_code == 201
+
+
+def test_calls_still_waiting_are_closed_when_the_request_leaves_and_can_be_made_again(client, world, runtime):
+    """Returned with a department still to report in, the call shows as closed; when the request
+    comes back up, the same department can be whistled again."""
+    rid = escalated(client, world, runtime)
+    police = department(client, world, "officer_1", "派出所")
+    assert whistle(client, world, "officer_1", rid, [police["id"]]).status_code == 201
+    act(client, world, "officer_1", rid, "return_to_community", reason="先由社区调解")
+    (call,) = get(client, world, "officer_1", f"/requests/{rid}/whistles")
+    assert call["status"] == "closed" and call["responded_at"] is None
+
+    act(client, world, "staff_a", rid, "escalate", note="调解未果")
+    assert street_queue(client, world, "officer_1")[rid]["open_whistles"] == 0
+    again = whistle(client, world, "officer_1", rid, [police["id"]])
+    assert again.status_code == 201, again.text
+    assert [c["status"] for c in get(client, world, "officer_1", f"/requests/{rid}/whistles")] == ["closed", "open"]
+    assert street_queue(client, world, "officer_1")[rid]["open_whistles"] == 1

@@ -41,6 +41,7 @@ from ..models import (
 )
 from ..repository import links
 from ..repository import requests as repo
+from ..repository import street as street_repo
 from ..repository import zones as zone_repo
 from ..settings import Settings
 from ..validation import clean_text
@@ -110,6 +111,8 @@ def fire(
     lifecycle.move(request, trigger)
     if trigger == "publish_task":
         _offer_to_zone(session, settings, request, now)
+    if from_status == Status.street and request.status != Status.street:
+        street_repo.close_open_calls(session, request.id, now)  # calls of this escalation end with it
     if request.status != Status.open_task:
         deadlines.clear_claim_deadline(request)  # the claim window exists only while the task waits
     if request.responded_at is None and actor.role in HUMAN_HANDLERS:

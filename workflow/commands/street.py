@@ -75,12 +75,14 @@ def list_departments(session: Session, actor: Actor, street_id: int | None = Non
 class CallView:
     call: WhistleCall
     department: Department
-    status: str  # open, answered, overdue
+    status: str  # open, answered, overdue, closed
 
 
 def call_status(call: WhistleCall, now: datetime) -> str:
     if call.responded_at is not None:
         return "answered"
+    if call.closed_at is not None:
+        return "closed"  # the request left the street office before the department reported in
     return "overdue" if now >= call.report_by else "open"
 
 

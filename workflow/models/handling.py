@@ -73,7 +73,8 @@ class WhistleCall(Base):
     __tablename__ = "whistle_calls"
     __table_args__ = (
         Index("uq_whistle_calls_open", "request_id", "department_id", unique=True,
-              sqlite_where=text("responded_at IS NULL"), postgresql_where=text("responded_at IS NULL")),
+              sqlite_where=text("responded_at IS NULL AND closed_at IS NULL"),
+              postgresql_where=text("responded_at IS NULL AND closed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +87,8 @@ class WhistleCall(Base):
     responded_at: Mapped[datetime | None]
     response: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # Set when the request left the street office while this call was still waiting.
+    closed_at: Mapped[datetime | None]
 
 
 class Supervision(enum.StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Department, Request, Status, Supervision, WhistleCall
@@ -43,8 +43,20 @@ def open_calls(session: Session, request_id: int, department_ids: Sequence[int])
             WhistleCall.request_id == request_id,
             WhistleCall.department_id.in_(department_ids),
             WhistleCall.responded_at.is_(None),
+            WhistleCall.closed_at.is_(None),
         )
     ).all()
+
+
+def close_open_calls(session: Session, request_id: int, now: datetime) -> int:
+    """Close the calls still waiting when the request leaves the street office."""
+    result = session.execute(
+        update(WhistleCall)
+        .where(WhistleCall.request_id == request_id, WhistleCall.responded_at.is_(None),
+               WhistleCall.closed_at.is_(None))
+        .values(closed_at=now)
+    )
+    return result.rowcount or 0
 
 
 def get_call(session: Session, call_id: int, *, for_update: bool = False) -> WhistleCall | None:
@@ -76,7 +88,7 @@ def street_queue(session: Session, street_id: int | None, now: datetime, *, limi
             func.count().label("open"),
             func.sum(case((WhistleCall.report_by < now, 1), else_=0)).label("overdue"),
         )
-        .where(WhistleCall.responded_at.is_(None))
+        .where(WhistleCall.responded_at.is_(None), WhistleCall.closed_at.is_(None))
         .group_by(WhistleCall.request_id)
         .subquery()
     )
