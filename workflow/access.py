@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from .errors import Forbidden
+from .i18n import _
 from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, RequestLink, Role
 
 SYSTEM_ROLES = ("router", "sweeper")
@@ -106,3 +108,26 @@ def can_view(session: Session, actor: Actor, request: Request) -> bool:
             or (request.published_at is not None and is_registered(session, actor.member_id, request.community_id))
         )
     return False
+
+
+# --- role gates for the reads and admin acts that are not lifecycle triggers --------------------
+
+DESK_ROLES = (Role.staff, Role.street_officer, Role.secretary, Role.admin)
+
+
+def require_desk(actor: Actor) -> None:
+    """Queues are for staff, street officers, secretaries and admins."""
+    if actor.role not in DESK_ROLES:
+        raise Forbidden(_("Only staff, street officers and secretaries have a queue."), code="role_not_allowed")
+
+
+def require_member(actor: Actor) -> int:
+    """Task board, claims and registrations are for members; returns the member id."""
+    if actor.role != Role.member or actor.member_id is None:
+        raise Forbidden(_("This is for members."), code="role_not_allowed")
+    return actor.member_id
+
+
+def require_admin(actor: Actor) -> None:
+    if actor.role != Role.admin:
+        raise Forbidden(_("Only administrators create accounts."), code="role_not_allowed")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from workflow.access import Actor
+from workflow.access import Actor, require_admin
 from workflow.commands import accounts
-from workflow.errors import Forbidden
-from workflow.i18n import _
 from workflow.models import Role
 
 from .. import schemas as s
@@ -54,7 +52,6 @@ def create_account(body: s.AccountIn, ctx: Ctx = Depends(get_auth_ctx)):
     """Admins create accounts of any role: staff and secretaries with their community or street,
     street officers with their street, members with their home unit."""
     with ctx.transaction() as tx:
-        if tx.actor.role != Role.admin:
-            raise Forbidden(_("Only administrators create accounts."), code="role_not_allowed")
+        require_admin(tx.actor)
         account = accounts.create_account(tx.session, **body.model_dump())
         return s.account_out(account, Actor.of(tx.session, account))

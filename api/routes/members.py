@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from workflow.access import require_member
 from workflow.commands import members, zones
-from workflow.errors import Forbidden
-from workflow.i18n import _
-from workflow.models import Account, Role, utcnow
+from workflow.models import Account, utcnow
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
 
@@ -19,9 +18,7 @@ router = APIRouter(tags=["members"], responses={401: {"model": s.ErrorOut}, 403:
 
 
 def _member(tx: Tx) -> int:
-    if tx.actor.role != Role.member or tx.actor.member_id is None:
-        raise Forbidden(_("This is for members."), code="role_not_allowed")
-    return tx.actor.member_id
+    return require_member(tx.actor)
 
 
 def _registration_out(r) -> s.RegistrationOut:

@@ -6,12 +6,10 @@
 from fastapi import APIRouter, Body, Depends, Query
 
 from workflow import lifecycle
-from workflow.access import can_view
+from workflow.access import can_view, require_desk
 from workflow.commands import handling, intake
 from workflow.duplicates import for_request as duplicates_of
-from workflow.errors import Forbidden
-from workflow.i18n import _
-from workflow.models import Role, Status
+from workflow.models import Status
 from workflow.repository import requests as repo
 
 from .. import schemas as s
@@ -129,7 +127,6 @@ def queue(status: list[Status] = Query(default=[]), limit: int = Query(50, ge=1,
     that wait for them; street officers the requests escalated to their street; secretaries their
     whole scope. Filter with `status` (repeatable)."""
     with ctx.transaction() as tx:
-        if tx.actor.role not in (Role.staff, Role.street_officer, Role.secretary, Role.admin):
-            raise Forbidden(_("Only staff, street officers and secretaries have a queue."), code="role_not_allowed")
+        require_desk(tx.actor)
         rows = repo.queue(tx.session, tx.actor, statuses=status, limit=limit, offset=offset)
         return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
