@@ -15,12 +15,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 import redis
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 from api.app import create_app
 from handlers.runtime import Runtime
@@ -28,7 +29,8 @@ from workflow import migrate
 from workflow.access import Actor
 from workflow.commands import accounts, members
 from workflow.db import unit_of_work
-from workflow.models import Base, Building, Community, Grid, Role, Street, Unit
+from workflow.models import Base, Building, Community, Grid, Role, ScoringPolicy, Street, Unit
+from workflow.scoring.policy import DEFAULT_RULES
 from workflow.settings import Settings
 
 TEST_DB = os.environ.get("SHOUBANPING_TEST_DATABASE_URL")
@@ -88,6 +90,10 @@ def db_url(database, tmp_path):
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # The seeded scoring policy went with the accounts it may reference; put version 1 back.
+        conn.execute(insert(ScoringPolicy), [{"version": 1, "effective_from": date(2000, 1, 1),
+                                              "rules": DEFAULT_RULES.model_dump(mode="json"),
+                                              "note": "Defaults of DESIGN.md §5"}])
     engine.dispose()
 
 

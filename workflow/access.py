@@ -130,4 +130,4 @@ def require_member(actor: Actor) -> int:
 
 def require_admin(actor: Actor) -> None:
     if actor.role != Role.admin:
-        raise Forbidden(_("Only administrators create accounts."), code="role_not_allowed")
+        raise Forbidden(_("Only administrators may do this."), code="role_not_allowed")

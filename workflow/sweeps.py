@@ -3,7 +3,8 @@
 - remind the people responsible when 80 % of a window has passed (once per deadline);
 - escalate to the street office when a respond or resolve deadline passes (once per deadline);
 - withdraw tasks nobody claimed by ``claim_by``;
-- close requests whose evaluation window passed without an evaluation.
+- close requests whose evaluation window passed without an evaluation;
+- deduct the overdue points of a member who held a task past its resolve deadline (once per deadline).
 
 Each due request is handled in its own unit of work under a row lock taken with SKIP LOCKED, and
 re-checked once locked, so several schedulers can sweep at the same moment: each request is acted
@@ -23,9 +24,11 @@ from .access import Actor
 from .commands.handling import fire
 from .db import unit_of_work
 from .errors import DomainError
-from .models import Request, Status, utcnow
+from .models import PointReason, Request, Status, utcnow
 from .repository import accounts as people
 from .repository import deadlines as repo
+from .repository import requests as requests_repo
+from .scoring import ledger
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,11 +47,12 @@ WINDOWS = {
 class SweepReport:
     reminded: int = 0
     escalated: int = 0
+    overdue: int = 0
     withdrawn: int = 0
     expired: int = 0
 
     def total(self) -> int:
-        return self.reminded + self.escalated + self.withdrawn + self.expired
+        return self.reminded + self.escalated + self.withdrawn + self.expired + self.overdue
 
 
 def sweep(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> SweepReport:
@@ -60,6 +64,8 @@ def sweep(sessions: sessionmaker[Session], settings: Settings, now: datetime | N
                                                                            Status.open_task, r.claim_by))
     for request_id in _due(sessions, repo.due_escalations, now):
         report.escalated += _each(sessions, request_id, lambda s, r: _escalate(s, settings, r, now))
+    for request_id in _due(sessions, repo.due_overdue_claims, now):
+        report.overdue += _each(sessions, request_id, lambda s, r: _overdue(s, settings, r, now))
     for request_id in _due(sessions, repo.due_expiries, now):
         report.expired += _each(sessions, request_id, lambda s, r: _timed(s, settings, r, now, "expire",
                                                                          Status.resolved, r.evaluate_by))
@@ -109,6 +115,19 @@ def _escalate(session: Session, settings: Settings, request: Request, now: datet
             fire(session, settings, SWEEPER, request.id, "escalate", {"note": f"{which} deadline passed"}, now=now)
             return True
     return False
+
+
+def _overdue(session: Session, settings: Settings, request: Request, now: datetime) -> bool:
+    """The resolve deadline passed while a member held the task: the overdue deduction, once."""
+    if request.status != Status.claimed or request.resolve_by is None or request.resolve_by > now:
+        return False
+    if not repo.record_action(session, request.id, "overdue_claim", request.resolve_by, now):
+        return False
+    claim = requests_repo.live_claim(session, request.id)
+    if claim is not None:
+        ledger.add_points(session, settings.timezone, claim.member_id, PointReason.overdue, request,
+                          f"overdue:{claim.id}:{request.round}", now)
+    return True
 
 
 def _timed(session: Session, settings: Settings, request: Request, now: datetime, trigger: str,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import deadlines, lifecycle, notifications, outbox
@@ -27,10 +28,12 @@ from ..i18n import _
 from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
 from ..models import (
     Category,
+    Channel,
     Claim,
     ClaimStatus,
     Evaluation,
     Member,
+    PointReason,
     Request,
     RequestEvent,
     Role,
@@ -43,6 +46,7 @@ from ..repository import links
 from ..repository import requests as repo
 from ..repository import street as street_repo
 from ..repository import zones as zone_repo
+from ..scoring import ledger
 from ..settings import Settings
 from ..validation import clean_text
 from . import photos as photo_cmds
@@ -290,6 +294,8 @@ def _release(session, settings, actor, request, params, now):
     claim = repo.live_claim(session, request.id)
     claim.status = ClaimStatus.released
     claim.ended_at = now
+    ledger.add_points(session, settings.timezone, claim.member_id, PointReason.released, request,
+                      f"released:{claim.id}", now)
     deadlines.set_claim_deadline(request, now, timedelta(hours=settings.claim_window_hours))
     return _note(params), {"claim_id": claim.id, "member_id": claim.member_id}
 
@@ -325,6 +331,8 @@ def _send_back(session, settings, actor, request, params, now):
     claim = repo.live_claim(session, request.id)
     claim.status = ClaimStatus.active
     claim.send_back_count += 1
+    ledger.add_points(session, settings.timezone, claim.member_id, PointReason.sent_back, request,
+                      f"sent_back:{claim.id}:{claim.send_back_count}", now)
     return reason, {"claim_id": claim.id, "member_id": claim.member_id}
 
 
@@ -340,6 +348,7 @@ def _verify(session, settings, actor, request, params, now):
     claim.status = ClaimStatus.verified
     claim.appraisal = appraisal
     claim.ended_at = now
+    ledger.credit_task(session, settings.timezone, claim, request, now)
     _mark_resolved(session, settings, request, claim.result, now)
     return note, {"claim_id": claim.id, "member_id": claim.member_id, "appraisal": appraisal}
 
@@ -397,7 +406,13 @@ def _evaluation(session, actor, request, params, now, *, closes: bool | None) ->
 
 def _evaluate(session, settings, actor, request, params, now):
     note, data = _evaluation(session, actor, request, params, now, closes=True)
-    _close(session, request, now)
+    if data["satisfaction"] == Satisfaction.satisfied:
+        # The member whose task this round verified earns the satisfied-resident bonus.
+        claim = repo.verified_claim_of_round(session, request.id, request.round)
+        if claim is not None:
+            ledger.add_points(session, settings.timezone, claim.member_id, PointReason.resident_satisfied, request,
+                              f"satisfied:{request.id}:{request.round}", now)
+    _close(session, settings, request, now)
     return note, data
 
 
@@ -421,12 +436,19 @@ def _expire(session, settings, actor, request, params, now):
         raise Conflict(
             _("The evaluation window is still open."), code="evaluation_window_open",
         )
-    _close(session, request, now)
+    _close(session, settings, request, now)
     return "", {}
 
 
-def _close(session: Session, request: Request, now: datetime) -> None:
+def _close(session: Session, settings: Settings, request: Request, now: datetime) -> None:
     request.closed_at = now
+    if request.channel == Channel.visit:
+        # 访: the visit bonus is earned when the problem the member found is closed, not when it is
+        # logged, so that rejected or merged reports earn nothing.
+        member_id = session.scalar(select(Member.id).where(Member.account_id == request.collector_id))
+        if member_id is not None:
+            ledger.add_points(session, settings.timezone, member_id, PointReason.visit_collected, request,
+                              f"visit:{request.id}", now)
     outbox.enqueue(session, "record_outcome", request_id=request.id)
 
 

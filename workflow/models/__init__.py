@@ -30,6 +30,19 @@ from .requests import (
     Satisfaction,
     Status,
 )
+from .scoring import (
+    AuditEntry,
+    HoursEntry,
+    MemberScore,
+    PointEntry,
+    PointReason,
+    RunStatus,
+    ScopeKind,
+    ScoreRun,
+    ScoringPolicy,
+    UnitKind,
+    UnitScore,
+)
 from .taxonomy import Category, DeadlineClass, Route, Urgency
 
 __all__ = [
@@ -39,5 +52,7 @@ __all__ = [
     "Account", "AuthToken", "Base", "Building", "Category", "Channel", "Claim", "ClaimStatus",
     "Community", "Evaluation", "Grid", "Member", "Outcome", "OutboxMessage", "OutboxStatus", "Photo",
     "PhotoStage", "ProcessedMessage", "Registration", "RegistrationStatus", "Request", "RequestEvent",
+    "AuditEntry", "HoursEntry", "MemberScore", "PointEntry", "PointReason", "RunStatus", "ScopeKind", "ScoreRun",
+    "ScoringPolicy", "UnitKind", "UnitScore",
     "Role", "Route", "Satisfaction", "Status", "Street", "Unit", "Urgency", "utcnow",
 ]

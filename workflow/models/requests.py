@@ -196,6 +196,7 @@ class Evaluation(Base):
     solved: Mapped[bool]
     comment: Mapped[str] = mapped_column(Text, default="")
     # True for the verdict that closed or reopened the round (the reporter's, or the secretary's);
-    # False for residents linked by a merge, whose verdicts are kept alongside and count in rates.
+    # False for residents linked by a merge, whose verdicts are kept alongside and shown with the
+    # request; the rates count one verdict per request, the decisive one, as the outcome row holds it.
     decisive: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

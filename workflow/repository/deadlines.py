@@ -73,6 +73,17 @@ def due_reminders(session: Session, deadline_col: str, remind_col: str, states, 
     ).all()
 
 
+def due_overdue_claims(session: Session, now: datetime) -> Sequence[int]:
+    """Claimed tasks whose resolve deadline passed while the member held them, not yet counted."""
+    return session.scalars(
+        select(Request.id)
+        .where(Request.status == Status.claimed, Request.resolve_by <= now,
+               _not_done("overdue_claim", Request.resolve_by))
+        .order_by(Request.resolve_by, Request.id)
+        .limit(BATCH)
+    ).all()
+
+
 def lock_if_free(session: Session, request_id: int) -> Request | None:
     """Lock the request unless another transaction holds it (then None: that one is on it)."""
     stmt = select(Request).where(Request.id == request_id).execution_options(populate_existing=True)

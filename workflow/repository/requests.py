@@ -62,6 +62,11 @@ def last_verified_claim(session: Session, request_id: int) -> Claim | None:
     )
 
 
+def verified_claim_of_round(session: Session, request_id: int, round_: int) -> Claim | None:
+    return session.scalar(select(Claim).where(Claim.request_id == request_id, Claim.round == round_,
+                                              Claim.status == ClaimStatus.verified))
+
+
 def verified_hours(session: Session, request_id: int):
     """Service hours of every verified claim on the request, across its rounds."""
     return session.scalar(

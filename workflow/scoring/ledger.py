@@ -1,0 +1,56 @@
+"""Writing the members' ledgers, in the transaction of the command that earns each entry.
+
+Hours: one entry per verified task. Points: one entry per bonus or deduction, valued by the policy
+in force for the month it happens in; ``source_key`` makes a retried command count once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Claim, HoursEntry, PointEntry, PointReason, Request
+from ..outcomes import period_19, period_month
+from . import policy as policies
+from .periods import local_date
+
+
+@lru_cache(maxsize=64)
+def _rules(policy_id: int, rules_json: str) -> policies.PolicyRules:
+    return policies.PolicyRules.model_validate_json(rules_json)
+
+
+def _dated(at: datetime, timezone: str) -> dict:
+    day = local_date(at, timezone)
+    return {"local_date": day, "period_month": period_month(day), "period_19": period_19(day)}
+
+
+def credit_task(session: Session, timezone: str, claim: Claim, request: Request, now: datetime) -> None:
+    """A verified task: its hours and appraisal, and the task bonus."""
+    if session.scalar(select(HoursEntry.id).where(HoursEntry.claim_id == claim.id)) is None:
+        session.add(HoursEntry(member_id=claim.member_id, request_id=request.id, claim_id=claim.id, round=claim.round,
+                               street_id=request.street_id, community_id=request.community_id, hours=claim.hours,
+                               appraisal=claim.appraisal, created_at=now, **_dated(now, timezone)))
+    add_points(session, timezone, claim.member_id, PointReason.task_verified, request, f"verified:{claim.id}", now)
+
+
+def add_points(session: Session, timezone: str, member_id: int, reason: PointReason, request: Request,
+               source_key: str, now: datetime) -> PointEntry | None:
+    """Record one bonus or deduction; None when this source was already counted or is worth 0."""
+    if session.scalar(select(PointEntry.id).where(PointEntry.source_key == source_key)) is not None:
+        return None
+    dated = _dated(now, timezone)
+    policy = policies.in_force(session, dated["period_month"])
+    points = _rules(policy.id, json.dumps(policy.rules, sort_keys=True)).point_value(reason.value)
+    if points == 0:
+        return None
+    entry = PointEntry(member_id=member_id, request_id=request.id, reason=reason, points=points,
+                       policy_version=policy.version, source_key=source_key, street_id=request.street_id,
+                       community_id=request.community_id, created_at=now, **dated)
+    session.add(entry)
+    session.flush()
+    return entry

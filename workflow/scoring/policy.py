@@ -1,0 +1,209 @@
+"""The scoring policy: every weight, limit and rule of DESIGN.md §5 in one versioned document.
+
+A version applies to the periods named from the month of its ``effective_from`` date on, if that
+date is the first of the month, else from the next month: a version effective 2026-10-01 (or
+2026-09-15) governs period 2026-10 and later, until a newer version takes over. Versions are never
+edited; each published run records the version that made it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..access import Actor, require_admin
+from ..errors import InvalidInput, NotFound
+from ..i18n import _
+from ..models import ScoringPolicy, utcnow
+from ..validation import clean_text
+
+Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4)]
+Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=2)]
+
+# Grade codes, best first. A policy uses some of them, in this order, with a quota for each.
+GRADES = ("excellent", "good", "competent", "basic", "improve")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RateWeights(_Strict):
+    """The composite of the three rates (a district's published weights)."""
+
+    response: Share = Decimal("0.10")
+    resolution: Share = Decimal("0.50")
+    satisfaction: Share = Decimal("0.40")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        if self.response + self.resolution + self.satisfaction != 1:
+            raise ValueError("rate_weights must add up to 1")
+        return self
+
+
+class PointRules(_Strict):
+    """Base, bonuses (positive) and deductions (negative) per ledger reason; floor 0, yearly reset."""
+
+    base: int = Field(60, ge=0, le=1000)
+    task_verified: int = Field(5, ge=0, le=100)
+    visit_collected: int = Field(2, ge=0, le=100)
+    resident_satisfied: int = Field(3, ge=0, le=100)
+    released: int = Field(-2, ge=-100, le=0)
+    sent_back: int = Field(-3, ge=-100, le=0)
+    overdue: int = Field(-5, ge=-100, le=0)
+    full_score: int = Field(100, ge=1, le=10000)  # the balance that earns a full points score
+
+
+class QualityRules(_Strict):
+    """A task's score: the resident's verdict and the staff appraisal (1-5 → 20-100), weighted; with
+    no verdict on the task's round, the appraisal alone. A member's quality is the mean shrunk toward
+    the community mean: (sum + strength·mean) / (tasks + strength)."""
+
+    satisfied: Score = Decimal("100")
+    basically_satisfied: Score = Decimal("80")
+    unsatisfied: Score = Decimal("40")
+    appraisal_weight: Share = Decimal("0.4")
+    shrinkage_strength: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=2)] = Decimal("3")
+    prior_mean: Score = Decimal("80")  # the community mean where a community has no tasks yet
+
+
+class AssessmentWeights(_Strict):
+    """The member's composite out of 100. Quality must weigh at least as much as hours."""
+
+    quality: Share = Decimal("0.5")
+    hours: Share = Decimal("0.2")
+    points: Share = Decimal("0.3")
+    full_hours: Annotated[Decimal, Field(gt=0, le=1000, max_digits=6, decimal_places=1)] = Decimal("20")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.quality + self.hours + self.points != 1:
+            raise ValueError("assessment weights must add up to 1")
+        if self.quality < self.hours:
+            raise ValueError("quality must weigh at least as much as hours")
+        return self
+
+
+class Gates(_Strict):
+    min_verified_tasks: int = Field(3, ge=0, le=1000)
+    no_red_supervision: bool = True
+
+
+class GradeQuota(_Strict):
+    grade: Literal["excellent", "good", "competent", "basic", "improve"]
+    share: Share
+
+
+def _default_quotas() -> tuple[GradeQuota, ...]:
+    shares = ("0.10", "0.30", "0.30", "0.20", "0.10")
+    return tuple(GradeQuota(grade=g, share=Decimal(s)) for g, s in zip(GRADES, shares, strict=True))
+
+
+class PolicyRules(_Strict):
+    period_kind: Literal["month", "19th"] = "month"
+    satisfaction_k: Share = Decimal("0.9")
+    rate_weights: RateWeights = RateWeights()
+    points: PointRules = PointRules()
+    quality: QualityRules = QualityRules()
+    assessment: AssessmentWeights = AssessmentWeights()
+    gates: Gates = Gates()
+    grade_quotas: tuple[GradeQuota, ...] = Field(default_factory=_default_quotas, min_length=1, max_length=5)
+
+    @model_validator(mode="after")
+    def _quotas(self):
+        codes = [q.grade for q in self.grade_quotas]
+        if codes != sorted(codes, key=GRADES.index) or len(set(codes)) != len(codes):
+            raise ValueError("grade_quotas must name each grade once, best first")
+        if sum(q.share for q in self.grade_quotas) != 1:
+            raise ValueError("grade quota shares must add up to 1")
+        return self
+
+    def point_value(self, reason: str) -> int:
+        return getattr(self.points, reason)
+
+
+def parse_rules(raw: object) -> PolicyRules:
+    """Validate a policy document; any problem is a 422 naming the fields at fault."""
+    try:
+        return PolicyRules.model_validate(raw)
+    except ValidationError as exc:
+        problems = [{"field": ".".join(str(p) for p in err["loc"]) or "rules", "problem": err["msg"]}
+                    for err in exc.errors(include_url=False)]
+        raise InvalidInput(_("The scoring policy is not valid: {problems}.",
+                             problems="; ".join(f"{p['field']}: {p['problem']}" for p in problems)),
+                           code="invalid_policy", details={"problems": problems}) from None
+
+
+def applies_from(effective_from: date) -> str:
+    """The first period label a version effective on ``effective_from`` governs."""
+    year, month = effective_from.year, effective_from.month
+    if effective_from.day != 1:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def in_force(session: Session, period: str) -> ScoringPolicy:
+    """The version governing ``period``: the newest whose first governed period is not after it."""
+    year, month = int(period[:4]), int(period[5:7])
+    # applies_from(d) <= period  <=>  d <= the first day of the period's month
+    row = session.scalar(
+        select(ScoringPolicy).where(ScoringPolicy.effective_from <= date(year, month, 1))
+        .order_by(ScoringPolicy.effective_from.desc(), ScoringPolicy.version.desc()).limit(1)
+    )
+    if row is None:
+        raise NotFound(_("No scoring policy applies to period {period}.", period=period), code="no_policy")
+    return row
+
+
+def by_version(session: Session, version: int) -> ScoringPolicy:
+    row = session.scalar(select(ScoringPolicy).where(ScoringPolicy.version == version))
+    if row is None:
+        raise NotFound(_("Scoring policy version {version} does not exist.", version=version),
+                       code="policy_not_found")
+    return row
+
+
+def rules_of(policy: ScoringPolicy) -> PolicyRules:
+    return PolicyRules.model_validate(policy.rules)
+
+
+DEFAULT_RULES = PolicyRules()
+
+
+def versions(session: Session) -> list[ScoringPolicy]:
+    return list(session.scalars(select(ScoringPolicy).order_by(ScoringPolicy.version)))
+
+
+def create_version(session: Session, actor: Actor, effective_from: object, rules: object, note: object = "", *,
+                   now: datetime | None = None) -> ScoringPolicy:
+    """An admin adds a version. Versions are never edited; periods already published keep theirs."""
+    now = now or utcnow()
+    require_admin(actor)
+    if isinstance(effective_from, str):
+        try:
+            effective_from = date.fromisoformat(effective_from)
+        except ValueError:
+            effective_from = None
+    if not isinstance(effective_from, date):
+        raise InvalidInput(_("effective_from must be a date, YYYY-MM-DD."), code="invalid_date",
+                           details={"field": "effective_from"})
+    parsed = parse_rules(rules)
+    text = clean_text(note, "note", code="", message=None, limit=500, required=False)
+    # Lock the newest version so that two admins adding one at once number them one after the other.
+    newest = session.scalar(select(ScoringPolicy).order_by(ScoringPolicy.version.desc()).limit(1).with_for_update())
+    latest = newest.version if newest else 0
+    policy = ScoringPolicy(version=latest + 1, effective_from=effective_from, rules=parsed.model_dump(mode="json"),
+                           note=text, created_by=actor.account_id, created_at=now)
+    session.add(policy)
+    session.flush()
+    audit.record(session, actor, "policy.create", f"scoring_policy:{policy.version}", now,
+                 {"version": policy.version, "effective_from": effective_from.isoformat(),
+                  "applies_from_period": applies_from(effective_from), "note": text})
+    return policy
