@@ -15,7 +15,7 @@ from workflow.db import unit_of_work
 from workflow.settings import Settings, get_settings
 
 from . import errors
-from .routes import admin, auth, members, notifications, photos, places, requests, street, webhooks
+from .routes import admin, auth, members, notifications, photos, places, requests, scores, street, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is not None:
         app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks):
+    for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)
 

@@ -109,7 +109,8 @@ def worker(threads: int | None, log_level: str) -> None:
 @click.option("--log-level", default="info", show_default=True)
 def scheduler(once: bool, log_level: str) -> None:
     """Sweep deadlines every SHOUBANPING_SWEEP_INTERVAL_SECONDS: 80 % reminders, escalation of
-    overdue requests, withdrawal of unclaimed tasks, expiry of evaluation windows.
+    overdue requests, withdrawal of unclaimed tasks, expiry of evaluation windows, overdue deductions.
+    Every SHOUBANPING_SCORE_REFRESH_SECONDS, recompute draft scores whose facts changed.
 
     Safe to run more than one. In embedded mode `serve` sweeps by itself."""
     from handlers.runtime import Runtime
@@ -122,6 +123,10 @@ def scheduler(once: bool, log_level: str) -> None:
         if once:
             report = runtime.scheduler_once()
             click.echo(f"swept: {report}")
+            from workflow.scoring import runs
+
+            refreshed = runs.refresh(runtime.sessions, settings)
+            click.echo(f"scores recomputed: {', '.join(refreshed) or 'none needed'}")
             runtime.drain() if runtime.embedded else runtime.relay.publish_pending()
             return
         stop = threading.Event()
@@ -149,6 +154,73 @@ def upgrade(revision: str) -> None:
     settings = _settings()
     migrate.upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+
+
+@main.group()
+def scores() -> None:
+    """Scores: the three rates, member assessments and rankings of a period."""
+
+
+@scores.command("recompute")
+@click.option("--period", required=True, help="The period, YYYY-MM (e.g. 2026-10).")
+def scores_recompute(period: str) -> None:
+    """Recompute a period's draft scores for every street, community, grid and member, replacing the
+    previous draft. Published snapshots are not touched. Running it twice gives the same result."""
+    from sqlalchemy import func, select
+
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.errors import DomainError
+    from workflow.models import MemberScore, UnitScore
+    from workflow.scoring import runs
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            run = runs.recompute(session, settings, period)
+            units = session.scalar(select(func.count()).select_from(UnitScore).where(UnitScore.run_id == run.id))
+            people = session.scalar(select(func.count()).select_from(MemberScore).where(MemberScore.run_id == run.id))
+            ranked = session.scalar(select(func.count()).select_from(MemberScore).where(
+                MemberScore.run_id == run.id, MemberScore.community_rank.is_not(None)))
+            click.echo(f"period {run.period} ({run.period_kind}, {run.period_start} to {run.period_end}), "
+                       f"policy version {run.policy_version}: {units} unit rows, {people} member assessments, "
+                       f"{ranked} ranked")
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message.render('en')}") from exc
+    finally:
+        engine.dispose()
+
+
+@scores.command("reproduce")
+@click.option("--period", required=True, help="The period, YYYY-MM.")
+def scores_reproduce(period: str) -> None:
+    """Recompute every stored run of a period (draft and publications) as of the facts and policy
+    version it was made from, and report any difference. Exits 1 if a run no longer holds."""
+    from sqlalchemy import select
+
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.models import ScoreRun
+    from workflow.scoring import runs
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    failed = False
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            stored = session.scalars(select(ScoreRun).where(ScoreRun.period == period).order_by(ScoreRun.id)).all()
+            if not stored:
+                raise click.ClickException(f"no stored runs for period {period}")
+            for run in stored:
+                differences = runs.reproduce(session, settings, run)
+                label = f"run {run.id} ({run.status.value} {run.scope_kind.value}:{run.scope_id} rev {run.revision})"
+                click.echo(f"{label}: {'holds' if not differences else f'{len(differences)} differences'}")
+                for line in differences[:20]:
+                    click.echo(f"  {line}")
+                failed = failed or bool(differences)
+    finally:
+        engine.dispose()
+    if failed:
+        sys.exit(1)
 
 
 @main.command("demo")

@@ -1,4 +1,4 @@
-"""The scheduler: runs the deadline sweeps on a timer, in its own thread.
+"""The scheduler: runs the deadline sweeps and the score refresh on timers, in its own thread.
 
 ``shoubanping scheduler`` runs one in production; ``serve`` runs one in-process in embedded mode.
 Sweeps are safe with several schedulers running at once (see workflow/sweeps.py).
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.scoring import runs
 from workflow.settings import Settings
 from workflow.sweeps import sweep
 
@@ -27,6 +29,9 @@ class Scheduler:
     def run_once(self):
         return sweep(self.sessions, self.settings)
 
+    def refresh_scores(self) -> list[str]:
+        return runs.refresh(self.sessions, self.settings)
+
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
@@ -39,8 +44,15 @@ class Scheduler:
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.wait(self.settings.sweep_interval_seconds):
+        next_scores = time.monotonic()  # the drafts are brought up to date at start, then periodically
+        while not self._stop.wait(min(self.settings.sweep_interval_seconds, self.settings.score_refresh_seconds)):
             try:
                 self.run_once()
             except Exception:  # a failed sweep is retried at the next tick
                 log.exception("deadline sweep failed")
+            if time.monotonic() >= next_scores:
+                next_scores = time.monotonic() + self.settings.score_refresh_seconds
+                try:
+                    self.refresh_scores()
+                except Exception:
+                    log.exception("score refresh failed")

@@ -43,3 +43,8 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     status = 422
     code = "invalid_input"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     default_claim_limit: int = Field(3, ge=1, le=50, description="Open claims a member may hold at once.")
     evaluation_window_days: int = Field(7, ge=1, description="Working days a resident has to evaluate a result.")
     sweep_interval_seconds: float = Field(60, gt=0, description="How often the scheduler sweeps deadlines.")
+    score_refresh_seconds: float = Field(
+        300, gt=0, description="How often the scheduler recomputes the current and previous periods' draft scores "
+        "when facts arrived since (and computes any of the last 12 periods that have none).")
+    pdf_font: str | None = Field(
+        None, description="A TrueType font (.ttf/.ttc) with Chinese glyphs for PDF reports; by default the first "
+        "of the Debian fonts-wqy-zenhei, fonts-wqy-microhei or fonts-arphic-uming files found.")
     # Shorter than the 24-hour respond window of normal requests: a task nobody claims goes back to
     # community staff while they still have time to respond before it is escalated.
     claim_window_hours: int = Field(12, ge=1, description="Hours a published task waits for a claim.")

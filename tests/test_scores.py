@@ -1,0 +1,402 @@
+"""评 end to end: the ledgers written by the real commands, scores read over HTTP by each role,
+publishing and republishing, the reports to home units, the policy API, and the CLI recompute."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+import openpyxl
+from sqlalchemy import select, update
+
+from workflow.access import Actor
+from workflow.commands import handling, intake
+from workflow.db import unit_of_work
+from workflow.models import AuditEntry, HoursEntry, PointEntry, Registration, ScoreRun
+from workflow.scoring import runs
+from workflow.sweeps import sweep
+
+from .conftest import make_member
+from .helpers import all_rows, get
+
+ROUTER = Actor.system("router")
+SEPT = datetime(2026, 9, 8, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Tuesday
+
+
+def _backdate_registrations(runtime, when=datetime(2026, 1, 5, tzinfo=UTC)):
+    with unit_of_work(runtime.sessions) as session:
+        session.execute(update(Registration).values(registered_at=when))
+
+
+def _task(runtime, world, member: str, *, at: datetime, appraisal: int = 4, hours: str = "2.5",
+          satisfaction: str | None = "satisfied", solved: bool = True, resident: str = "resident_a",
+          community: str = "A", member_actor: Actor | None = None) -> int:
+    """A resident's report in ``community`` done as a member task and verified, all at ``at``; then
+    evaluated an hour later (unless ``satisfaction`` is None). Returns the request id."""
+    settings, a = runtime.settings, world.actors
+    member_actor = member_actor or a[member]
+    staff = a["staff_a"] if community == "A" else a["staff_b"]
+    with unit_of_work(runtime.sessions) as session:
+        request = intake.submit(session, a[resident], intake.Submission(
+            channel="report", category="sanitation.corridor_clutter", description="楼道堆物",
+            community_id=world.ids[f"community_{community}"]), now=at, timezone=settings.timezone)
+        rid = request.id
+        handling.fire(session, settings, ROUTER, rid, "route_to_community", {}, now=at)
+        handling.fire(session, settings, staff, rid, "publish_task", {}, now=at)
+    with unit_of_work(runtime.sessions) as session:
+        request = session.get(type(request), rid)
+        request.zone_offer_until = None
+        handling.fire(session, settings, member_actor, rid, "claim", {}, now=at + timedelta(minutes=5))
+        handling.fire(session, settings, member_actor, rid, "report_result",
+                      {"result": "已清理", "hours": hours}, now=at + timedelta(minutes=30))
+        handling.fire(session, settings, staff, rid, "verify", {"appraisal": appraisal}, now=at + timedelta(minutes=40))
+    if satisfaction is not None:
+        with unit_of_work(runtime.sessions) as session:
+            handling.evaluate(session, settings, a[resident], rid, {"satisfaction": satisfaction, "solved": solved},
+                              now=at + timedelta(hours=1))
+    runtime.drain()
+    return rid
+
+
+def test_commands_write_the_ledgers_once_with_their_reasons(client, world, runtime):
+    _backdate_registrations(runtime)
+    rid = _task(runtime, world, "member_1", at=SEPT, appraisal=5, hours="3")
+    entries = all_rows(runtime, PointEntry, order=PointEntry.id)
+    assert [(e.reason.value, e.points, e.request_id) for e in entries] == [
+        ("task_verified", 5, rid), ("resident_satisfied", 3, rid)]
+    [hours] = all_rows(runtime, HoursEntry)
+    assert (hours.request_id, str(hours.hours), hours.appraisal, hours.period_month) == (rid, "3.0", 5, "2026-09")
+
+    # A member who gives a task back and has a result sent back loses points for each.
+    settings, a = runtime.settings, world.actors
+    with unit_of_work(runtime.sessions) as session:
+        request = intake.submit(session, a["resident_a"], intake.Submission(
+            channel="report", category="sanitation.corridor_clutter", description="又堆了",
+            community_id=world.ids["community_A"]), now=SEPT, timezone=settings.timezone)
+        handling.fire(session, settings, ROUTER, request.id, "route_to_community", {}, now=SEPT)
+        handling.fire(session, settings, a["staff_a"], request.id, "publish_task", {}, now=SEPT)
+        request.zone_offer_until = None
+        handling.fire(session, settings, a["member_2"], request.id, "claim", {}, now=SEPT)
+        handling.fire(session, settings, a["member_2"], request.id, "release", {}, now=SEPT)
+        handling.fire(session, settings, a["member_1"], request.id, "claim", {}, now=SEPT)
+        handling.fire(session, settings, a["member_1"], request.id, "report_result", {"result": "x", "hours": 1},
+                      now=SEPT)
+        handling.fire(session, settings, a["staff_a"], request.id, "send_back", {"reason": "照片不清楚"}, now=SEPT)
+        other = request.id
+    reasons = {(e.reason.value, e.points) for e in all_rows(runtime, PointEntry, PointEntry.request_id == other)}
+    assert reasons == {("released", -2), ("sent_back", -3)}
+
+    # The resolve deadline passes while member_1 still holds it: one overdue deduction, however
+    # many sweeps see it.
+    late = SEPT + timedelta(days=40)
+    assert sweep(runtime.sessions, settings, now=late).overdue == 1
+    assert sweep(runtime.sessions, settings, now=late + timedelta(minutes=5)).overdue == 0
+    overdue = all_rows(runtime, PointEntry, PointEntry.reason == "overdue")
+    assert [(e.points, e.request_id) for e in overdue] == [(-5, other)]
+
+
+def test_a_visit_earns_its_bonus_when_the_problem_is_closed(client, world, runtime):
+    settings, a = runtime.settings, world.actors
+    with unit_of_work(runtime.sessions) as session:
+        request = intake.submit(session, a["member_1"], intake.Submission(
+            channel="visit", category="sanitation.corridor_clutter", description="入户走访发现楼道堆物",
+            community_id=world.ids["community_A"]), now=SEPT, timezone=settings.timezone)
+        handling.fire(session, settings, ROUTER, request.id, "route_to_community", {}, now=SEPT)
+        rid = request.id
+    assert all_rows(runtime, PointEntry) == []  # logging a visit earns nothing by itself
+    with unit_of_work(runtime.sessions) as session:
+        handling.fire(session, settings, a["staff_a"], rid, "resolve", {"result": "已清理"}, now=SEPT)
+        handling.evaluate(session, settings, a["secretary_a"], rid, {"satisfaction": "satisfied", "solved": True},
+                          now=SEPT)
+    [entry] = all_rows(runtime, PointEntry)
+    member_id = world.actors["member_1"].member_id
+    assert (entry.reason.value, entry.points, entry.member_id) == ("visit_collected", 2, member_id)
+
+
+def _september_community(runtime, world):
+    """member_1 with 3 tasks, member_2 with 1, in community A, September 2026; scores recomputed."""
+    _backdate_registrations(runtime)
+    for day, (appraisal, satisfaction) in enumerate([(5, "satisfied"), (4, "satisfied"),
+                                                     (3, "basically_satisfied")]):
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=appraisal,
+              satisfaction=satisfaction)
+    _task(runtime, world, "member_2", at=SEPT + timedelta(days=3), appraisal=5, resident="resident_b")
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+
+
+def test_secretary_reads_rates_ranking_and_breakdown_of_their_community_only(client, world, runtime):
+    _september_community(runtime, world)
+    rates = get(client, world, "secretary_a", f"/scores/2026-09/units/community/{world.ids['community_A']}")
+    # 4 requests, all responded in time (staff published at once), all evaluated and solved;
+    # 3 satisfied + 1 basically satisfied: satisfaction (3 + 0.9) / 4 = 0.975;
+    # composite 0.1·1 + 0.5·1 + 0.4·0.975 = 0.99.
+    assert (rates["received"], rates["evaluated"], rates["satisfied"], rates["basically_satisfied"]) == (4, 4, 3, 1)
+    assert (rates["response_rate"], rates["resolution_rate"], rates["satisfaction_rate"], rates["composite"]) == \
+        (1.0, 1.0, 0.975, 0.99)
+    assert rates["published"] is False and rates["policy_version"] == 1
+
+    ranking = get(client, world, "secretary_a", f"/scores/2026-09/rankings/community/{world.ids['community_A']}")
+    assert [m["username"] for m in ranking["ranked"]] == ["member_1"]
+    # Quotas are caps on cumulative shares, rounded half up: with one ranked member, 10 % and 40 %
+    # of 1 round to 0, 70 % to 1, so the only member is "competent" (合格), not "excellent".
+    assert ranking["ranked"][0]["grade"] == "competent" and ranking["ranked"][0]["grade_label"] == "合格"
+    assert [q["last_position"] for q in ranking["quotas"]] == [0, 0, 1, 1, 1]
+    [kept_out] = ranking["not_ranked"]
+    assert kept_out["username"] == "member_2"
+    assert kept_out["gate_failures"][0]["gate"] == "min_verified_tasks"
+    assert "3" in kept_out["gate_failures"][0]["message"]
+
+    member_id = world.actors["member_1"].member_id
+    why = get(client, world, "secretary_a", f"/scores/2026-09/members/{member_id}")
+    [record] = why["records"]
+    # Task scores: 0.4·100 + 0.6·100 = 100; 0.4·80 + 0.6·100 = 92; 0.4·60 + 0.6·80 = 72.
+    assert [t["task_score"] for t in record["tasks"]] == [100.0, 92.0, 72.0]
+    # member_2's one task: 0.4·100 + 0.6·100 = 100. Community mean (100+92+72+100)/4 = 91;
+    # member_1: mean 88, shrunk (264 + 3·91) / (3 + 3) = 89.5.
+    assert (record["quality"]["mean"], record["quality"]["community_mean"], record["quality"]["value"]) == \
+        (88.0, 91.0, 89.5)
+    # Points: 60 + 3 × 5 (verified) + 2 × 3 (satisfied; the basically satisfied one earns none) = 81;
+    # hours 7.5 of 20 → 37.5.
+    assert (record["points"]["total"], record["hours"]["hours"], record["hours"]["score"]) == (81, 7.5, 37.5)
+    assert [e["reason"] for e in record["points"]["entries"]] == ["task_verified", "resident_satisfied"] * 2 + \
+        ["task_verified"]
+    # Composite 0.5·89.5 + 0.2·37.5 + 0.3·81 = 44.75 + 7.5 + 24.3 = 76.55.
+    assert record["composite"] == 76.55
+    assert [p["contribution"] for p in record["parts"]] == [44.75, 7.5, 24.3]
+    assert record["community_ranking"]["rank"] == 1 and record["community_ranking"]["of"] == 1
+
+    # Another community's secretary, staff and residents are refused.
+    with unit_of_work(runtime.sessions) as session:
+        from workflow.commands import accounts
+        from workflow.models import Role
+
+        accounts.create_account(session, username="secretary_b", password="another-long-pass", display_name="书记B",
+                                role=Role.secretary, community_id=world.ids["community_B"])
+    token = client.post("/api/v1/auth/login", json={"username": "secretary_b", "password": "another-long-pass"})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    for path in (f"/scores/2026-09/units/community/{world.ids['community_A']}",
+                 f"/scores/2026-09/rankings/community/{world.ids['community_A']}",
+                 f"/scores/2026-09/members/{member_id}"):
+        response = client.get(f"/api/v1{path}", headers=headers)
+        assert response.status_code == 403 and response.json()["error"]["code"] == "out_of_scope", path
+    for user in ("staff_a", "resident_a", "officer_1"):
+        get(client, world, user, f"/scores/2026-09/members/{member_id}", expect=403)
+
+
+def test_a_member_sees_their_own_breakdown_and_nobody_elses(client, world, runtime):
+    _september_community(runtime, world)
+    mine = get(client, world, "member_1", "/members/me/scores/2026-09")
+    assert mine["records"][0]["composite"] == 76.55
+    assert get(client, world, "member_1", f"/scores/2026-09/members/{world.actors['member_1'].member_id}") == mine
+    other = world.actors["member_2"].member_id
+    assert get(client, world, "member_1", f"/scores/2026-09/members/{other}", expect=403)["error"]["code"] == \
+        "out_of_scope"
+    get(client, world, "member_1", f"/scores/2026-09/rankings/community/{world.ids['community_A']}", expect=403)
+    get(client, world, "member_1", f"/scores/2026-09/units/member/{other}", expect=403)
+    # member_2 is ranked below nobody, but sees what the member above scored without the name.
+    theirs = get(client, world, "member_2", "/members/me/scores/2026-09")["records"][0]
+    assert theirs["community_ranking"]["rank"] is None
+    assert theirs["gate_failures"][0]["gate"] == "min_verified_tasks"
+
+
+def test_publishing_freezes_the_figures_and_republishing_is_explicit_and_audited(client, world, runtime):
+    _september_community(runtime, world)
+    community = world.ids["community_A"]
+    url = "/api/v1/scores/2026-09/publications"
+    body = {"scope_kind": "community", "scope_id": community}
+    response = client.post(url, json=body, headers=world.headers("secretary_a"))
+    assert response.status_code == 201, response.text
+    assert (response.json()["revision"], response.json()["policy_version"]) == (1, 1)
+
+    # New facts after publishing change the draft, not the published figures.
+    _task(runtime, world, "member_2", at=SEPT + timedelta(days=10), appraisal=1, satisfaction="basically_satisfied",
+          resident="resident_b")
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+    rates = get(client, world, "secretary_a", f"/scores/2026-09/units/community/{community}")
+    assert (rates["published"], rates["received"]) == (True, 4)
+
+    again = client.post(url, json=body, headers=world.headers("secretary_a"))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_published"
+    no_reason = client.post(url, json={**body, "republish": True}, headers=world.headers("secretary_a"))
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["code"] == "reason_required"
+    redo = client.post(url, json={**body, "republish": True, "reason": "补录9月漏登记的任务"},
+                       headers=world.headers("secretary_a"))
+    assert redo.status_code == 201 and redo.json()["revision"] == 2
+    rates = get(client, world, "secretary_a", f"/scores/2026-09/units/community/{community}")
+    assert (rates["received"], rates["revision"]) == (5, 2)
+    history = get(client, world, "secretary_a", f"/scores/2026-09/publications/community/{community}")
+    assert [(h["revision"], h["status"]) for h in history] == [(1, "superseded"), (2, "published")]
+    audit = get(client, world, "admin", "/admin/audit", action="scores.")
+    assert [(e["action"], e["details"]["reason"]) for e in audit] == [
+        ("scores.republish", "补录9月漏登记的任务"), ("scores.publish", "")]
+    assert all_rows(runtime, AuditEntry)[0].actor_id == world.ids["secretary_a"]
+
+    # Each stored run still reproduces from the facts and policy it was made from.
+    with unit_of_work(runtime.sessions) as session:
+        for run in session.scalars(select(ScoreRun).where(ScoreRun.period == "2026-09")):
+            assert runs.reproduce(session, runtime.settings, run) == [], run.id
+
+    # The running period cannot be published; another community's secretary cannot publish A.
+    current = client.post("/api/v1/scores/2026-11/publications", json=body, headers=world.headers("secretary_a"))
+    assert current.status_code == 409 and current.json()["error"]["code"] == "period_not_over"
+    other = client.post(url, json={"scope_kind": "community", "scope_id": world.ids["community_B"]},
+                        headers=world.headers("secretary_a"))
+    assert other.status_code == 403
+
+
+def test_unit_report_as_json_excel_and_pdf(client, world, runtime):
+    _september_community(runtime, world)
+    unit = _unit_id(runtime, "区税务局")  # member_1's home unit
+    report = get(client, world, "secretary_a", f"/reports/units/{unit}/2026-09")
+    assert report["unit"] == "区税务局" and report["published"] is False
+    [row] = report["members"]
+    assert (row["name"], row["tasks"], row["hours"], row["points"], row["composite"], row["rank"], row["grade"]) == \
+        ("member_1", 3, 7.5, 81, 76.55, 1, "合格")
+
+    xlsx = client.get(f"/api/v1/reports/units/{unit}/2026-09/xlsx", headers=world.headers("secretary_a"))
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(BytesIO(xlsx.content)).active
+    cells = [[c for c in r] for r in sheet.iter_rows(values_only=True)]
+    member_row = next(r for r in cells if "member_1" in r)
+    assert 76.55 in member_row and 81 in member_row and 7.5 in member_row
+
+    pdf = client.get(f"/api/v1/reports/units/{unit}/2026-09/pdf", headers=world.headers("secretary_a"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.pdf"
+        path.write_bytes(pdf.content)
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    assert "区税务局" in text and "member_1" in text and "社区A" in text
+
+    # Members do not read reports to home units; a secretary of another community gets no rows of A.
+    get(client, world, "member_1", f"/reports/units/{unit}/2026-09", expect=403)
+
+
+def _unit_id(runtime, name: str) -> int:
+    from workflow.models import Unit
+
+    with unit_of_work(runtime.sessions) as session:
+        return session.scalar(select(Unit.id).where(Unit.name == name))
+
+
+def test_admins_version_the_policy_and_a_new_version_changes_later_periods_only(client, world, runtime):
+    _september_community(runtime, world)
+    url = "/api/v1/admin/scoring-policies"
+    bad = client.post(url, json={"effective_from": "2026-10-01", "rules": {"assessment": {
+        "quality": "0.2", "hours": "0.5", "points": "0.3"}}}, headers=world.headers("admin"))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_policy"
+    assert "assessment" in bad.json()["error"]["details"]["problems"][0]["field"]
+    refused = client.post(url, json={"effective_from": "2026-10-01", "rules": {}},
+                          headers=world.headers("secretary_a"))
+    assert refused.status_code == 403
+    created = client.post(url, json={"effective_from": "2026-10-01", "note": "满意率系数调为0.8",
+                                     "rules": {"satisfaction_k": "0.8"}}, headers=world.headers("admin"))
+    assert created.status_code == 201, created.text
+    assert (created.json()["version"], created.json()["applies_from_period"]) == (2, "2026-10")
+    assert [p["version"] for p in get(client, world, "admin", "/admin/scoring-policies")] == [1, 2]
+    assert get(client, world, "secretary_a", "/scoring-policy/2026-09")["version"] == 1
+    assert get(client, world, "secretary_a", "/scoring-policy/2026-10")["version"] == 2
+    # September keeps k = 0.9 after a recompute.
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+    rates = get(client, world, "secretary_a", f"/scores/2026-09/units/community/{world.ids['community_A']}")
+    assert (rates["policy_version"], rates["satisfaction_rate"]) == (1, 0.975)
+    assert get(client, world, "admin", "/admin/audit", action="policy.")[0]["details"]["version"] == 2
+
+
+def test_trend_gives_twelve_periods_oldest_first(client, world, runtime):
+    _september_community(runtime, world)
+    trend = get(client, world, "secretary_a", f"/scores/trend/community/{world.ids['community_A']}", end="2026-10")
+    assert [p["period"] for p in trend["periods"]] == [f"2025-{m:02d}" for m in range(11, 13)] + \
+        [f"2026-{m:02d}" for m in range(1, 11)]
+    by_period = {p["period"]: p for p in trend["periods"]}
+    assert by_period["2026-09"]["received"] == 4 and by_period["2026-10"]["received"] == 0
+    assert by_period["2026-10"]["composite"] is None
+
+
+def test_two_members_in_a_new_community_rank_with_a_gate_and_a_street_ranking(client, world, runtime):
+    """The street ranking puts members of A and B together; gates apply the same way."""
+    _backdate_registrations(runtime)
+    actor, _token = make_member(runtime, "member_b", [world.ids["community_B"]], unit_name="市第一医院")
+    _backdate_registrations(runtime)
+    for day in range(3):
+        _task(runtime, world, "member_b", at=SEPT + timedelta(days=day), appraisal=3,
+              satisfaction="basically_satisfied", community="B", member_actor=actor, resident="resident_b")
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=5)
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+    ranking = get(client, world, "admin", f"/scores/2026-09/rankings/street/{world.ids['street_S1']}")
+    assert [(m["username"], m["rank"]) for m in ranking["ranked"]] == [("member_1", 1), ("member_b", 2)]
+    assert ranking["ranked"][1]["decided_by"] == "composite"
+
+
+def test_cli_recompute_twice_gives_the_same_scores(client, world, runtime):
+    _september_community(runtime, world)
+    from .test_cli import CLI, _env
+
+    env = _env(database_url=runtime.settings.database_url, dev_mode="true")
+    snapshots = []
+    for _ in range(2):
+        done = subprocess.run([str(CLI), "scores", "recompute", "--period", "2026-09"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "2 member assessments" in done.stdout or "member assessments" in done.stdout
+        snapshots.append(_snapshot(runtime))
+    assert snapshots[0] == snapshots[1] and snapshots[0]
+    reproduced = subprocess.run([str(CLI), "scores", "reproduce", "--period", "2026-09"], env=env,
+                                capture_output=True, text=True, timeout=120)
+    assert reproduced.returncode == 0 and "holds" in reproduced.stdout, reproduced.stdout + reproduced.stderr
+
+
+def _snapshot(runtime) -> list:
+    from workflow.models import MemberScore, UnitScore
+
+    with unit_of_work(runtime.sessions) as session:
+        units = [(u.unit_kind.value, u.unit_id, u.received, u.composite)
+                 for u in session.scalars(select(UnitScore).order_by(UnitScore.unit_kind, UnitScore.unit_id))]
+        members = [(m.member_id, m.community_id, m.composite, m.community_rank, m.community_grade)
+                   for m in session.scalars(select(MemberScore).order_by(MemberScore.member_id))]
+    return units + members
+
+
+def test_the_scheduler_keeps_drafts_current_and_leaves_unchanged_ones_alone(client, world, runtime):
+    october = datetime(2026, 10, 10, 4, 0, tzinfo=UTC)
+    refreshed = runs.refresh(runtime.sessions, runtime.settings, now=october)
+    assert refreshed == [f"2026-{m:02d}" for m in range(10, 0, -1)] + ["2025-12", "2025-11"]
+    assert runs.refresh(runtime.sessions, runtime.settings, now=october) == []  # nothing changed
+    _backdate_registrations(runtime)
+    _task(runtime, world, "member_1", at=SEPT, appraisal=5)
+    # A new fact: the running and the previous period are recomputed, older ones are left alone.
+    assert runs.refresh(runtime.sessions, runtime.settings, now=october) == ["2026-10", "2026-09"]
+    rates = get(client, world, "secretary_a", f"/scores/2026-09/units/community/{world.ids['community_A']}")
+    assert rates["received"] == 1
+
+
+def test_a_street_secretary_reads_the_street_and_not_the_other_street(client, world, runtime):
+    _september_community(runtime, world)
+    with unit_of_work(runtime.sessions) as session:
+        from workflow.commands import accounts
+        from workflow.models import Role
+
+        accounts.create_account(session, username="street_secretary", password="another-long-pass",
+                                display_name="街道书记", role=Role.secretary, street_id=world.ids["street_S1"])
+    login = client.post("/api/v1/auth/login", json={"username": "street_secretary", "password": "another-long-pass"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    def status(path: str) -> int:
+        return client.get(f"/api/v1{path}", headers=headers).status_code
+
+    assert status(f"/scores/2026-09/rankings/street/{world.ids['street_S1']}") == 200
+    assert status(f"/scores/2026-09/units/community/{world.ids['community_A']}") == 200
+    assert status(f"/scores/2026-09/units/grid/{world.ids['grid_B']}") == 200
+    assert status(f"/scores/2026-09/members/{world.actors['member_1'].member_id}") == 200
+    assert status(f"/scores/2026-09/units/street/{world.ids['street_S2']}") == 403
+    assert status(f"/scores/2026-09/units/community/{world.ids['community_C']}") == 403
+    assert status(f"/scores/2026-09/members/{world.actors['member_c'].member_id}") == 403
+    assert status("/scores/2026-09/units/community/99999") == 404

@@ -1,0 +1,389 @@
+"""Computing a period's scores (DESIGN.md §5) from SQL aggregates over outcomes and ledgers.
+
+The database does the counting: a handful of GROUP BY queries return one row per street, community,
+grid, member or (member, community). Python then does exact decimal arithmetic on those aggregate
+rows (never on requests), applies the gates, and ranks. Every query reads the facts "as of" a set
+of high-water marks (the largest id of each append-only table, and an instant for registrations),
+so a computation can be repeated later, and gives the same result, however many facts arrived since.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Account,
+    Claim,
+    Community,
+    Evaluation,
+    HoursEntry,
+    Member,
+    Outcome,
+    PointEntry,
+    Registration,
+    RequestEvent,
+    Satisfaction,
+    ScoringPolicy,
+)
+from . import periods
+from .policy import PolicyRules, rules_of
+
+CENT = Decimal("0.01")
+RATE = Decimal("0.0001")
+HUNDRED = Decimal(100)
+# The order in which ties are broken, after the composite; the last resort is a shared rank.
+TIE_BREAKERS = ("composite", "quality", "tasks", "hours", "points")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What a computation read: rows up to these ids, registrations as they stood at ``at``."""
+
+    outcome: int
+    hours: int
+    points: int
+    evaluation: int
+    event: int
+    registration: int
+    registration_ended: str | None
+    at: str
+    policy: int
+
+    @classmethod
+    def current(cls, session: Session, policy_version: int, now: datetime) -> Marks:
+        def top(column) -> int:
+            return session.scalar(select(func.coalesce(func.max(column), 0)))
+
+        ended = session.scalar(select(func.max(Registration.ended_at)))
+        return cls(outcome=top(Outcome.id), hours=top(HoursEntry.id), points=top(PointEntry.id),
+                   evaluation=top(Evaluation.id), event=top(RequestEvent.id), registration=top(Registration.id),
+                   registration_ended=ended.astimezone(UTC).isoformat() if ended else None,
+                   at=now.astimezone(UTC).isoformat(), policy=policy_version)
+
+    @classmethod
+    def load(cls, data: dict) -> Marks:
+        return cls(**data)
+
+    def facts(self) -> dict:
+        """The marks that change when facts change (not the instant of the computation)."""
+        data = asdict(self)
+        data.pop("at")
+        return data
+
+    @property
+    def instant(self) -> datetime:
+        return datetime.fromisoformat(self.at)
+
+
+@dataclass
+class RateRow:
+    unit_kind: str
+    unit_id: int
+    received: int
+    responded_in_time: int
+    evaluated: int
+    solved: int
+    satisfied: int
+    basically_satisfied: int
+    response_rate: Decimal | None = None
+    resolution_rate: Decimal | None = None
+    satisfaction_rate: Decimal | None = None
+    composite: Decimal | None = None
+
+
+@dataclass
+class MemberRow:
+    member_id: int
+    community_id: int
+    street_id: int
+    unit_id: int
+    username: str
+    tasks: int = 0
+    hours: Decimal = Decimal("0.0")
+    quality_sum: Decimal = Decimal(0)
+    quality_mean: Decimal | None = None
+    community_mean: Decimal = Decimal(0)
+    quality: Decimal | None = None
+    hours_score: Decimal = Decimal(0)
+    points_bonus: int = 0
+    points_deduction: int = 0
+    points: int = 0
+    points_score: Decimal = Decimal(0)
+    composite: Decimal = Decimal(0)
+    eligible: bool = False
+    gate_failures: list[dict] = field(default_factory=list)
+    community_rank: int | None = None
+    community_grade: str | None = None
+    community_decided_by: str | None = None
+    street_rank: int | None = None
+    street_grade: str | None = None
+    street_decided_by: str | None = None
+
+    def sort_key(self) -> tuple:
+        return tuple(-value for value in self.tie_values()) + (self.username,)
+
+    def tie_values(self) -> tuple:
+        return (self.composite, self.quality or Decimal(0), self.tasks, self.hours, self.points)
+
+
+@dataclass
+class Computation:
+    period: str
+    period_kind: str
+    period_start: date
+    period_end: date
+    policy_version: int
+    marks: Marks
+    rates: list[RateRow]
+    members: list[MemberRow]
+
+
+def compute(session: Session, period: str, timezone: str, policy: ScoringPolicy, marks: Marks,
+            street_ids: Iterable[int] | None = None) -> Computation:
+    """Every score of ``period`` under ``policy``, as of ``marks``; only ``street_ids`` if given."""
+    rules = rules_of(policy)
+    kind = rules.period_kind
+    start, end = periods.bounds(period, kind)
+    streets = sorted(set(street_ids)) if street_ids is not None else None
+    rates = _rates(session, rules, period, kind, marks, streets)
+    members = _members(session, rules, period, kind, start, end, timezone, marks, streets)
+    return Computation(period=period, period_kind=kind, period_start=start, period_end=end,
+                       policy_version=policy.version, marks=marks, rates=rates, members=members)
+
+
+# --- the three rates ---------------------------------------------------------------------------
+
+def _count(condition) -> object:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: Marks,
+           streets: list[int] | None) -> list[RateRow]:
+    period_col = getattr(Outcome, periods.COLUMNS[kind])
+    measures = (
+        func.count(Outcome.id),
+        _count(Outcome.responded_in_time.is_(True)),
+        _count(Outcome.evaluated.is_(True)),
+        _count(and_(Outcome.evaluated.is_(True), Outcome.solved.is_(True))),
+        _count(and_(Outcome.evaluated.is_(True), Outcome.satisfaction == Satisfaction.satisfied)),
+        _count(and_(Outcome.evaluated.is_(True), Outcome.satisfaction == Satisfaction.basically_satisfied)),
+    )
+    where = [period_col == period, Outcome.id <= marks.outcome]
+    if streets is not None:
+        where.append(Outcome.street_id.in_(streets))
+    rows: list[RateRow] = []
+    for kind_name, column in (("street", Outcome.street_id), ("community", Outcome.community_id),
+                              ("grid", Outcome.grid_id), ("member", Outcome.member_id)):
+        stmt = select(column, *measures).where(*where, column.is_not(None)).group_by(column).order_by(column)
+        for unit_id, *counts in session.execute(stmt):
+            rows.append(rate_row(rules, kind_name, unit_id, *(int(c or 0) for c in counts)))
+    return rows
+
+
+def rate_row(rules: PolicyRules, unit_kind: str, unit_id: int, received: int, responded: int, evaluated: int,
+             solved: int, satisfied: int, basically: int) -> RateRow:
+    """response = in time / received; resolution = solved / evaluated;
+    satisfaction = (satisfied + k·basically satisfied) / evaluated; composite = weighted sum."""
+    row = RateRow(unit_kind, unit_id, received, responded, evaluated, solved, satisfied, basically)
+    if received:
+        row.response_rate = (Decimal(responded) / received).quantize(RATE, ROUND_HALF_UP)
+    if evaluated:
+        row.resolution_rate = (Decimal(solved) / evaluated).quantize(RATE, ROUND_HALF_UP)
+        row.satisfaction_rate = ((satisfied + rules.satisfaction_k * basically) / evaluated).quantize(
+            RATE, ROUND_HALF_UP)
+    if row.response_rate is not None and row.resolution_rate is not None:
+        weights = rules.rate_weights
+        row.composite = (weights.response * row.response_rate + weights.resolution * row.resolution_rate
+                         + weights.satisfaction * row.satisfaction_rate).quantize(RATE, ROUND_HALF_UP)
+    return row
+
+
+# --- member assessments ------------------------------------------------------------------------
+
+def _members(session: Session, rules: PolicyRules, period: str, kind: str, start: date, end: date, timezone: str,
+             marks: Marks, streets: list[int] | None) -> list[MemberRow]:
+    begins, ends = periods.utc_range(start, end, timezone)
+    members = _registered(session, begins, ends, marks, streets)
+    tasks = _task_aggregates(session, rules, period, kind, marks, streets)
+    points = _point_aggregates(session, date(end.year, 1, 1), end, marks)
+    red = _red_marked(session, begins, ends, marks) if rules.gates.no_red_supervision else set()
+
+    # The community mean every member's quality is shrunk toward: all task scores of the community.
+    community_sum: dict[int, Decimal] = defaultdict(Decimal)
+    community_n: dict[int, int] = defaultdict(int)
+    for (_member, community), (count, _hours, score_sum) in tasks.items():
+        community_sum[community] += score_sum
+        community_n[community] += count
+    strength = rules.quality.shrinkage_strength
+    weights = rules.assessment
+    for row in members:
+        count, hours, score_sum = tasks.get((row.member_id, row.community_id), (0, Decimal("0.0"), Decimal(0)))
+        n_all = community_n.get(row.community_id, 0)
+        mean = cents(community_sum[row.community_id] / n_all) if n_all else rules.quality.prior_mean
+        row.tasks, row.hours, row.quality_sum, row.community_mean = count, hours, score_sum, cents(mean)
+        if count:
+            row.quality_mean = cents(score_sum / count)
+            row.quality = cents((score_sum + strength * row.community_mean) / (count + strength))
+        row.hours_score = cents(min(hours / weights.full_hours, Decimal(1)) * HUNDRED)
+        bonus, deduction = points.get(row.member_id, (0, 0))
+        row.points_bonus, row.points_deduction = bonus, deduction
+        row.points = max(0, rules.points.base + bonus - deduction)
+        row.points_score = cents(min(Decimal(row.points) / rules.points.full_score, Decimal(1)) * HUNDRED)
+        row.composite = cents(weights.quality * (row.quality or Decimal(0)) + weights.hours * row.hours_score
+                              + weights.points * row.points_score)
+        row.gate_failures = []
+        if count < rules.gates.min_verified_tasks:
+            row.gate_failures.append({"gate": "min_verified_tasks", "required": rules.gates.min_verified_tasks,
+                                      "actual": count})
+        if row.member_id in red:
+            row.gate_failures.append({"gate": "no_red_supervision"})
+        row.eligible = not row.gate_failures
+    _rank(rules, members, "community", lambda r: r.community_id)
+    _rank(rules, members, "street", lambda r: r.street_id)
+    members.sort(key=lambda r: (r.street_id, r.community_id, r.member_id))
+    return members
+
+
+def _registered(session: Session, begins: datetime, ends: datetime, marks: Marks,
+                streets: list[int] | None) -> list[MemberRow]:
+    """Members registered with a community at some time in the period, as registrations stood then."""
+    at = marks.instant
+    ended = case((Registration.ended_at <= at, Registration.ended_at), else_=None)
+    stmt = (
+        select(Registration.member_id, Registration.community_id, Community.street_id, Member.unit_id,
+               Account.username)
+        .join(Community, Community.id == Registration.community_id)
+        .join(Member, Member.id == Registration.member_id)
+        .join(Account, Account.id == Member.account_id)
+        .where(Registration.id <= marks.registration, Registration.registered_at < ends,
+               Registration.registered_at <= at, or_(ended.is_(None), ended >= begins))
+        .distinct()
+    )
+    if streets is not None:
+        stmt = stmt.where(Community.street_id.in_(streets))
+    return [MemberRow(member_id=m, community_id=c, street_id=s, unit_id=u, username=name)
+            for m, c, s, u, name in session.execute(stmt)]
+
+
+def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: str, marks: Marks,
+                     streets: list[int] | None) -> dict[tuple[int, int], tuple[int, Decimal, Decimal]]:
+    """Per (member, community): verified tasks, hours, and the sum of task scores.
+
+    A task scores w·(appraisal × 20) + (1 − w)·(the verdict's score) with the decisive verdict on
+    its round, or appraisal × 20 alone while its round has none. The SQL returns the sums those
+    formulas need; the decimal arithmetic happens here, identically on every backend."""
+    verdict = Evaluation
+    period_col = getattr(HoursEntry, periods.COLUMNS[kind])
+    has_verdict = verdict.id.is_not(None)
+    stmt = (
+        select(
+            HoursEntry.member_id, HoursEntry.community_id, func.count(HoursEntry.id), func.sum(HoursEntry.hours),
+            func.sum(case((has_verdict, HoursEntry.appraisal), else_=0)),
+            func.sum(case((has_verdict, 0), else_=HoursEntry.appraisal)),
+            _count(verdict.satisfaction == Satisfaction.satisfied),
+            _count(verdict.satisfaction == Satisfaction.basically_satisfied),
+            _count(verdict.satisfaction == Satisfaction.unsatisfied),
+        )
+        .outerjoin(verdict, and_(verdict.request_id == HoursEntry.request_id, verdict.round == HoursEntry.round,
+                                 verdict.decisive.is_(True), verdict.id <= marks.evaluation))
+        .where(period_col == period, HoursEntry.id <= marks.hours)
+        .group_by(HoursEntry.member_id, HoursEntry.community_id)
+    )
+    if streets is not None:
+        stmt = stmt.where(HoursEntry.street_id.in_(streets))
+    quality = rules.quality
+    w = quality.appraisal_weight
+    result = {}
+    for member, community, count, hours, appraised, appraisal_only, n_sat, n_basic, n_unsat in session.execute(stmt):
+        verdicts = quality.satisfied * n_sat + quality.basically_satisfied * n_basic + quality.unsatisfied * n_unsat
+        score_sum = w * 20 * int(appraised or 0) + (1 - w) * verdicts + 20 * int(appraisal_only or 0)
+        result[(member, community)] = (int(count), Decimal(hours or 0).quantize(Decimal("0.1")), score_sum)
+    return result
+
+
+def _point_aggregates(session: Session, year_start: date, end: date, marks: Marks) -> dict[int, tuple[int, int]]:
+    """Per member: the year's bonuses and deductions up to the end of the period."""
+    stmt = (
+        select(PointEntry.member_id,
+               func.sum(case((PointEntry.points > 0, PointEntry.points), else_=0)),
+               func.sum(case((PointEntry.points < 0, -PointEntry.points), else_=0)))
+        .where(PointEntry.local_date >= year_start, PointEntry.local_date <= end, PointEntry.id <= marks.points)
+        .group_by(PointEntry.member_id)
+    )
+    return {member: (int(bonus or 0), int(deduction or 0)) for member, bonus, deduction in session.execute(stmt)}
+
+
+def _red_marked(session: Session, begins: datetime, ends: datetime, marks: Marks) -> set[int]:
+    """Members who held a task while a red supervision mark (督办) was put on it in the period."""
+    stmt = (
+        select(Claim.member_id).distinct()
+        .join(RequestEvent, RequestEvent.request_id == Claim.request_id)
+        .where(RequestEvent.trigger == "supervise", RequestEvent.id <= marks.event,
+               RequestEvent.data["level"].as_string() == literal("red"),
+               RequestEvent.created_at >= begins, RequestEvent.created_at < ends,
+               RequestEvent.created_at >= Claim.claimed_at,
+               or_(Claim.ended_at.is_(None), RequestEvent.created_at <= Claim.ended_at))
+    )
+    return set(session.scalars(stmt))
+
+
+# --- rankings and grades -----------------------------------------------------------------------
+
+def _rank(rules: PolicyRules, members: list[MemberRow], level: str, scope_of) -> None:
+    """Rank the eligible members of each scope: composite first, then the tie-breakers; members
+    equal on all of them share a rank and the better grade. Grades follow the quotas by position."""
+    by_scope: dict[int, list[MemberRow]] = defaultdict(list)
+    for row in members:
+        setattr(row, f"{level}_rank", None)
+        setattr(row, f"{level}_grade", None)
+        setattr(row, f"{level}_decided_by", None)
+        if row.eligible:
+            by_scope[scope_of(row)].append(row)
+    for rows in by_scope.values():
+        rows.sort(key=MemberRow.sort_key)
+        cutoffs = grade_cutoffs(rules, len(rows))
+        previous: MemberRow | None = None
+        rank = 0
+        for position, row in enumerate(rows, start=1):
+            decided_by = None if previous is None else _decided_by(previous, row)
+            if decided_by != "tie":
+                rank = position
+            setattr(row, f"{level}_rank", rank)
+            setattr(row, f"{level}_decided_by", decided_by)
+            setattr(row, f"{level}_grade", grade_at(cutoffs, rank))
+            previous = row
+
+
+def _decided_by(above: MemberRow, row: MemberRow) -> str:
+    for name, a, b in zip(TIE_BREAKERS, above.tie_values(), row.tie_values(), strict=True):
+        if a != b:
+            return name
+    return "tie"
+
+
+def grade_cutoffs(rules: PolicyRules, count: int) -> list[tuple[str, int]]:
+    """(grade, last position in it): the cumulative quota share of ``count``, rounded half up."""
+    cutoffs, share = [], Decimal(0)
+    for quota in rules.grade_quotas:
+        share += quota.share
+        cutoffs.append((quota.grade, int((share * count).quantize(Decimal(1), ROUND_HALF_UP))))
+    cutoffs[-1] = (cutoffs[-1][0], count)
+    return cutoffs
+
+
+def grade_at(cutoffs: list[tuple[str, int]], rank: int) -> str:
+    for grade, last in cutoffs:
+        if rank <= last:
+            return grade
+    return cutoffs[-1][0]  # pragma: no cover - the last cutoff is the count

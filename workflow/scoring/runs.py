@@ -1,0 +1,270 @@
+"""Stored score runs: each period's draft (recomputed as facts arrive), and publications, which
+freeze one community's or street's figures with the policy version that made them.
+
+- ``recompute`` replaces a period's draft with a fresh computation; twice in a row gives the same rows.
+- ``refresh`` is the scheduler's job: recompute the drafts whose facts changed.
+- ``publish`` freezes a scope; republishing is explicit, needs a reason, supersedes the previous
+  revision (which is kept) and is written to the audit log.
+- ``reproduce`` recomputes a stored run as of its marks and policy version, to show it still holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import audit
+from ..access import Actor
+from ..db import is_postgresql, unit_of_work
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..i18n import _
+from ..models import Community, Grid, MemberScore, RunStatus, ScopeKind, ScoreRun, Street, UnitScore, utcnow
+from ..settings import Settings
+from ..validation import clean_text
+from . import engine, periods
+from . import policy as policies
+
+log = logging.getLogger(__name__)
+TREND = 12  # periods in a trend, the last one included
+
+
+def current_period(session: Session, settings: Settings, now: datetime) -> str:
+    """The label of the period running at ``now``, in the kind the policy in force uses."""
+    today = periods.local_date(now, settings.timezone)
+    kind = policies.rules_of(policies.in_force(session, periods.label_of(today, "month"))).period_kind
+    return periods.label_of(today, kind)
+
+
+def _lock(session: Session, period: str) -> None:
+    """One writer of a period's runs at a time (SQLite's write lock already serialises them)."""
+    if is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(f"scores:{period}".encode())})
+
+
+def store(session: Session, comp: engine.Computation, *, status: RunStatus, scope_kind: ScopeKind, scope_id: int,
+          now: datetime, revision: int = 0, published_by: int | None = None, reason: str = "") -> ScoreRun:
+    run = ScoreRun(period=comp.period, period_kind=comp.period_kind, period_start=comp.period_start,
+                   period_end=comp.period_end, status=status, scope_kind=scope_kind, scope_id=scope_id,
+                   revision=revision, policy_version=comp.policy_version, marks=asdict(comp.marks), computed_at=now,
+                   published_at=now if status == RunStatus.published else None, published_by=published_by,
+                   reason=reason)
+    session.add(run)
+    session.flush()
+    if comp.rates:
+        session.execute(insert(UnitScore), [{"run_id": run.id, **asdict(r)} for r in comp.rates])
+    if comp.members:
+        session.execute(insert(MemberScore), [
+            {"run_id": run.id, **{k: v for k, v in asdict(m).items() if k != "username"}} for m in comp.members
+        ])
+    return run
+
+
+def _computation(session: Session, settings: Settings, period: str, now: datetime,
+                 street_ids: list[int] | None = None) -> engine.Computation:
+    policy = policies.in_force(session, period)
+    marks = engine.Marks.current(session, policy.version, now)
+    return engine.compute(session, period, settings.timezone, policy, marks, street_ids)
+
+
+def draft_of(session: Session, period: str) -> ScoreRun | None:
+    return session.scalar(select(ScoreRun).where(ScoreRun.period == period, ScoreRun.status == RunStatus.draft))
+
+
+def recompute(session: Session, settings: Settings, period: str, *, now: datetime | None = None) -> ScoreRun:
+    """Replace the period's draft with a computation of every street, community, grid and member."""
+    now = now or utcnow()
+    periods.parse(period)
+    _lock(session, period)
+    old = draft_of(session, period)
+    if old is not None:
+        _drop(session, old.id)
+    return store(session, _computation(session, settings, period, now), status=RunStatus.draft,
+                 scope_kind=ScopeKind.city, scope_id=0, now=now)
+
+
+def row_counts(session: Session, run: ScoreRun) -> dict[str, int]:
+    def count(model, *where) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(model.run_id == run.id, *where)) or 0
+
+    return {"unit_rows": count(UnitScore), "member_rows": count(MemberScore),
+            "ranked": count(MemberScore, MemberScore.community_rank.is_not(None))}
+
+
+def _drop(session: Session, run_id: int) -> None:
+    session.execute(delete(UnitScore).where(UnitScore.run_id == run_id))
+    session.execute(delete(MemberScore).where(MemberScore.run_id == run_id))
+    session.execute(delete(ScoreRun).where(ScoreRun.id == run_id))
+
+
+def is_stale(session: Session, run: ScoreRun) -> bool:
+    policy = policies.in_force(session, run.period)
+    current = engine.Marks.current(session, policy.version, utcnow())
+    return current.facts() != engine.Marks.load(run.marks).facts()
+
+
+def refresh(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> list[str]:
+    """The scheduler's score job: compute the drafts of the last 12 periods that have none, and
+    recompute the current and previous periods' drafts when facts arrived since."""
+    now = now or utcnow()
+    with unit_of_work(sessions) as session:
+        latest = current_period(session, settings, now)
+        wanted = [periods.shift(latest, -i) for i in range(TREND)]
+        existing = {run.period: run for run in session.scalars(
+            select(ScoreRun).where(ScoreRun.period.in_(wanted), ScoreRun.status == RunStatus.draft))}
+        due = [p for p in wanted if p not in existing
+               or (p in wanted[:2] and is_stale(session, existing[p]))]
+    for period in due:
+        with unit_of_work(sessions) as session:
+            recompute(session, settings, period, now=now)
+    if due:
+        log.info("scores recomputed for %s", ", ".join(due))
+    return due
+
+
+# --- publishing ----------------------------------------------------------------------------------
+
+def scope_street(session: Session, scope_kind: ScopeKind, scope_id: int) -> int:
+    if scope_kind == ScopeKind.community:
+        community = session.get(Community, scope_id)
+        if community is None:
+            raise NotFound(_("Community {id} does not exist.", id=scope_id), code="community_not_found")
+        return community.street_id
+    if scope_kind == ScopeKind.street and session.get(Street, scope_id) is not None:
+        return scope_id
+    raise NotFound(_("Street {id} does not exist.", id=scope_id), code="street_not_found")
+
+
+def published_of(session: Session, period: str, scope_kind: ScopeKind, scope_id: int) -> ScoreRun | None:
+    return session.scalar(select(ScoreRun).where(
+        ScoreRun.period == period, ScoreRun.scope_kind == scope_kind, ScoreRun.scope_id == scope_id,
+        ScoreRun.status == RunStatus.published))
+
+
+def publications(session: Session, period: str, scope_kind: ScopeKind, scope_id: int) -> list[ScoreRun]:
+    return list(session.scalars(select(ScoreRun).where(
+        ScoreRun.period == period, ScoreRun.scope_kind == scope_kind, ScoreRun.scope_id == scope_id,
+        ScoreRun.status.in_((RunStatus.published, RunStatus.superseded))).order_by(ScoreRun.revision)))
+
+
+def require_publisher(actor: Actor, session: Session, scope_kind: ScopeKind, scope_id: int) -> None:
+    """Secretaries publish their own community or street; admins any."""
+    if actor.role == "admin":
+        return
+    if actor.role == "secretary":
+        if actor.community_id is not None:
+            if scope_kind == ScopeKind.community and scope_id == actor.community_id:
+                return
+        elif actor.street_id is not None and scope_street(session, scope_kind, scope_id) == actor.street_id:
+            return
+        raise Forbidden(_("You can publish only your own community's or street's scores."), code="out_of_scope")
+    raise Forbidden(_("Only secretaries publish scores."), code="role_not_allowed")
+
+
+def publish(session: Session, settings: Settings, actor: Actor, period: str, scope_kind: ScopeKind, scope_id: int,
+            *, republish: bool = False, reason: object = "", now: datetime | None = None) -> ScoreRun:
+    now = now or utcnow()
+    periods.parse(period)
+    if scope_kind not in (ScopeKind.community, ScopeKind.street):
+        raise InvalidInput(_("Scores are published for a community or a street."), code="invalid_scope",
+                           details={"field": "scope"})
+    require_publisher(actor, session, scope_kind, scope_id)
+    street_id = scope_street(session, scope_kind, scope_id)
+    _lock(session, period)
+    comp = _computation(session, settings, period, now, [street_id])
+    if periods.local_date(now, settings.timezone) <= comp.period_end:
+        raise Conflict(_("Period {period} runs until {end}; it can be published after it ends.",
+                         period=period, end=comp.period_end.isoformat()),
+                       code="period_not_over", details={"period_end": comp.period_end.isoformat()})
+    previous = published_of(session, period, scope_kind, scope_id)
+    if previous is not None and not republish:
+        raise Conflict(_("Period {period} is already published (revision {revision}). Republishing replaces it "
+                         "and must be asked for explicitly, with a reason.", period=period,
+                         revision=previous.revision),
+                       code="already_published", details={"revision": previous.revision})
+    note = clean_text(reason, "reason", code="reason_required", message=_("Please give a reason."), limit=500,
+                      required=previous is not None)
+    if previous is not None:
+        previous.status = RunStatus.superseded
+        session.flush()
+    _narrow(session, comp, scope_kind, scope_id)
+    run = store(session, comp, status=RunStatus.published, scope_kind=scope_kind, scope_id=scope_id, now=now,
+                revision=(previous.revision + 1) if previous else 1, published_by=actor.account_id, reason=note)
+    audit.record(session, actor, "scores.republish" if previous else "scores.publish",
+                 f"{period}/{scope_kind.value}:{scope_id}", now,
+                 {"run_id": run.id, "revision": run.revision, "policy_version": run.policy_version,
+                  "reason": note, "superseded_run_id": previous.id if previous else None})
+    return run
+
+
+def _narrow(session: Session, comp: engine.Computation, scope_kind: ScopeKind, scope_id: int) -> None:
+    """Keep only the rows of one community or one street."""
+    if scope_kind == ScopeKind.community:
+        comp.members = [m for m in comp.members if m.community_id == scope_id]
+        communities = {scope_id}
+    else:
+        comp.members = [m for m in comp.members if m.street_id == scope_id]
+        communities = set(session.scalars(select(Community.id).where(Community.street_id == scope_id)))
+    grids = set(session.scalars(select(Grid.id).where(Grid.community_id.in_(communities))))
+    keep = {"community": communities, "grid": grids, "member": {m.member_id for m in comp.members},
+            "street": {scope_id} if scope_kind == ScopeKind.street else set()}
+    comp.rates = [r for r in comp.rates if r.unit_id in keep[r.unit_kind]]
+
+
+# --- which run answers a read --------------------------------------------------------------------
+
+def effective(session: Session, settings: Settings, period: str, scope_kind: ScopeKind, scope_id: int,
+              *, now: datetime | None = None) -> ScoreRun:
+    """The scope's publication if there is one, else the period's draft (computed now if missing)."""
+    periods.parse(period)
+    if scope_kind != ScopeKind.city:
+        published = published_of(session, period, scope_kind, scope_id)
+        if published is not None:
+            return published
+    return draft_of(session, period) or recompute(session, settings, period, now=now)
+
+
+def reproduce(session: Session, settings: Settings, run: ScoreRun) -> list[str]:
+    """Recompute a stored run as of its own marks and policy version; the differences (none, if
+    the run holds) as readable lines."""
+    marks = engine.Marks.load(run.marks)
+    comp = engine.compute(session, run.period, settings.timezone, policies.by_version(session, run.policy_version),
+                          marks, None if run.scope_kind == ScopeKind.city else
+                          [scope_street(session, run.scope_kind, run.scope_id)])
+    if run.scope_kind != ScopeKind.city:
+        _narrow(session, comp, run.scope_kind, run.scope_id)
+    fresh_rates = {(r.unit_kind, r.unit_id): asdict(r) for r in comp.rates}
+    fresh_members = {(m.member_id, m.community_id): {k: v for k, v in asdict(m).items() if k != "username"}
+                     for m in comp.members}
+    stored_rates = {(r.unit_kind.value, r.unit_id): _row(r, UnitScore) for r in
+                    session.scalars(select(UnitScore).where(UnitScore.run_id == run.id))}
+    stored_members = {(m.member_id, m.community_id): _row(m, MemberScore) for m in
+                      session.scalars(select(MemberScore).where(MemberScore.run_id == run.id))}
+    return _diff("unit", fresh_rates, stored_rates) + _diff("member", fresh_members, stored_members)
+
+
+def _row(obj, model) -> dict:
+    skip = {"id", "run_id"}
+    data = {c.key: getattr(obj, c.key) for c in model.__table__.columns if c.key not in skip}
+    if "unit_kind" in data:
+        data["unit_kind"] = data["unit_kind"].value
+    return data
+
+
+def _diff(what: str, fresh: dict, stored: dict) -> list[str]:
+    lines = [f"{what} {key}: missing from the stored run" for key in fresh.keys() - stored.keys()]
+    lines += [f"{what} {key}: stored but not recomputed" for key in stored.keys() - fresh.keys()]
+    for key in sorted(fresh.keys() & stored.keys(), key=str):
+        for name, value in fresh[key].items():
+            if _normal(value) != _normal(stored[key].get(name)):
+                lines.append(f"{what} {key} {name}: stored {stored[key].get(name)!r}, recomputed {value!r}")
+    return lines
+
+
+def _normal(value):
+    return Decimal(value).normalize() if isinstance(value, Decimal | int) and not isinstance(value, bool) else value

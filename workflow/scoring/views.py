@@ -1,0 +1,427 @@
+"""Reading scores, scoped to who asks (DESIGN.md §5, "explainable").
+
+- Admins read everything; a community secretary reads their community, its grids and the members
+  registered with it; a street secretary reads their street and everything in it; a member reads
+  their own figures and breakdown, and nobody else's. Everyone else is refused.
+- A read of a community or street takes its publication when there is one, else the period's draft.
+- Every figure opens down to the facts behind it: the tasks with their verdicts and appraisals, the
+  ledger entries, the gates and the criterion that set each member's rank, as of the run's marks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ..access import Actor
+from ..errors import Forbidden, NotFound
+from ..i18n import Text, _
+from ..models import (
+    Account,
+    Community,
+    Evaluation,
+    Grid,
+    HoursEntry,
+    Member,
+    MemberScore,
+    PointEntry,
+    Registration,
+    RegistrationStatus,
+    Role,
+    ScopeKind,
+    ScoreRun,
+    Street,
+    Unit,
+    UnitKind,
+    UnitScore,
+)
+from ..settings import Settings
+from . import engine, periods, runs
+from . import policy as policies
+
+GRADE_LABELS: dict[str, Text] = {
+    "excellent": _("Excellent"),
+    "good": _("Good"),
+    "competent": _("Competent"),
+    "basic": _("Basic"),
+    "improve": _("Needs improvement"),
+}
+DECIDED_BY_LABELS: dict[str, Text] = {
+    "composite": _("a higher composite score"),
+    "quality": _("equal composite, higher quality"),
+    "tasks": _("equal composite and quality, more verified tasks"),
+    "hours": _("equal composite, quality and tasks, more service hours"),
+    "points": _("equal on everything else, more points"),
+    "tie": _("tied on every criterion: same rank"),
+}
+POINT_REASON_LABELS: dict[str, Text] = {
+    "task_verified": _("Task verified"),
+    "visit_collected": _("Problem found on a home visit was closed"),
+    "resident_satisfied": _("Resident satisfied with the task"),
+    "released": _("Task given back"),
+    "sent_back": _("Result sent back by staff"),
+    "overdue": _("Task held past its deadline"),
+}
+
+
+def gate_message(failure: dict) -> Text:
+    if failure.get("gate") == "min_verified_tasks":
+        return _("Fewer than {required} verified tasks in the period ({actual}).", required=failure["required"],
+                 actual=failure["actual"])
+    return _("A red supervision mark was put on a task while they held it.")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the actor may read: the city, one street, one community, or one member."""
+
+    kind: str
+    id: int
+
+
+def scope_of(actor: Actor) -> Scope:
+    if actor.role == Role.admin:
+        return Scope("city", 0)
+    if actor.role == Role.secretary:
+        if actor.community_id is not None:
+            return Scope("community", actor.community_id)
+        if actor.street_id is not None:
+            return Scope("street", actor.street_id)
+    if actor.role == Role.member and actor.member_id is not None:
+        return Scope("member", actor.member_id)
+    raise Forbidden(_("Scores are for secretaries, administrators and each member's own record."),
+                    code="role_not_allowed")
+
+
+def _out_of_scope() -> Forbidden:
+    return Forbidden(_("These scores are outside your community or street."), code="out_of_scope")
+
+
+def _community(session: Session, community_id: int) -> Community:
+    community = session.get(Community, community_id)
+    if community is None:
+        raise NotFound(_("Community {id} does not exist.", id=community_id), code="community_not_found")
+    return community
+
+
+def _member_communities(session: Session, member_id: int) -> list[int]:
+    return list(session.scalars(select(Registration.community_id).where(Registration.member_id == member_id)
+                                .distinct()))
+
+
+def _unit(session: Session, unit_kind: str, unit_id: int) -> tuple[str, int, int | None]:
+    """(name, street, community) of a unit; 404 if it does not exist."""
+    if unit_kind == UnitKind.street:
+        street = session.get(Street, unit_id)
+        if street is not None:
+            return street.name, street.id, None
+    elif unit_kind == UnitKind.community:
+        community = session.get(Community, unit_id)
+        if community is not None:
+            return community.name, community.street_id, community.id
+    elif unit_kind == UnitKind.grid:
+        grid = session.get(Grid, unit_id)
+        if grid is not None:
+            community = session.get(Community, grid.community_id)
+            return f"{community.name} {grid.name}", community.street_id, community.id
+    elif unit_kind == UnitKind.member:
+        row = session.execute(select(Account.display_name).join(Member, Member.account_id == Account.id)
+                              .where(Member.id == unit_id)).first()
+        if row is not None:
+            return row[0], 0, None
+    raise NotFound(_("There is no {kind} {id}.", kind=unit_kind, id=unit_id), code="unit_not_found")
+
+
+def _may_read(session: Session, scope: Scope, unit_kind: str, unit_id: int, street_id: int,
+              community_id: int | None) -> bool:
+    if scope.kind == "city":
+        return True
+    if unit_kind == UnitKind.member:
+        if scope.kind == "member":
+            return scope.id == unit_id
+        communities = _member_communities(session, unit_id)
+        if scope.kind == "community":
+            return scope.id in communities
+        return bool(communities) and session.scalar(
+            select(Community.id).where(Community.id.in_(communities), Community.street_id == scope.id).limit(1)
+        ) is not None
+    if scope.kind == "community":
+        return community_id == scope.id
+    if scope.kind == "street":
+        return street_id == scope.id
+    return False
+
+
+def _run_for(session: Session, settings: Settings, scope: Scope, period: str, street_id: int,
+             community_id: int | None) -> ScoreRun:
+    """The run a unit is read from: its community's publication, else its street's, else the draft."""
+    if community_id is not None and scope.kind in ("community", "city", "member"):
+        published = runs.published_of(session, period, ScopeKind.community, community_id)
+        if published is not None:
+            return published
+    if street_id and scope.kind in ("street", "city"):
+        published = runs.published_of(session, period, ScopeKind.street, street_id)
+        if published is not None:
+            return published
+    return runs.effective(session, settings, period, ScopeKind.city, 0)
+
+
+def run_meta(run: ScoreRun) -> dict[str, Any]:
+    return {"period": run.period, "period_kind": run.period_kind, "period_start": run.period_start.isoformat(),
+            "period_end": run.period_end.isoformat(), "policy_version": run.policy_version,
+            "published": run.status.value != "draft", "status": run.status.value, "revision": run.revision,
+            "computed_at": run.computed_at.isoformat(),
+            "published_at": run.published_at.isoformat() if run.published_at else None}
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _rates(row: UnitScore | None) -> dict[str, Any]:
+    names = ("received", "responded_in_time", "evaluated", "solved", "satisfied", "basically_satisfied")
+    rates = ("response_rate", "resolution_rate", "satisfaction_rate", "composite")
+    if row is None:
+        return {**{n: 0 for n in names}, **{r: None for r in rates}}
+    return {**{n: getattr(row, n) for n in names}, **{r: _num(getattr(row, r)) for r in rates}}
+
+
+def unit_rates(session: Session, settings: Settings, actor: Actor, unit_kind: str, unit_id: int,
+               period: str) -> dict[str, Any]:
+    """The three rates and their composite of one street, community, grid or member in a period."""
+    periods.parse(period)
+    scope = scope_of(actor)
+    name, street_id, community_id = _unit(session, unit_kind, unit_id)
+    if not _may_read(session, scope, unit_kind, unit_id, street_id, community_id):
+        raise _out_of_scope()
+    run = _run_for(session, settings, scope, period, street_id, community_id)
+    return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, **run_meta(run),
+            **_rates(_unit_row(session, run, unit_kind, unit_id))}
+
+
+def _unit_row(session: Session, run: ScoreRun, unit_kind: str, unit_id: int) -> UnitScore | None:
+    return session.scalar(select(UnitScore).where(UnitScore.run_id == run.id, UnitScore.unit_kind == unit_kind,
+                                                  UnitScore.unit_id == unit_id))
+
+
+def trend(session: Session, settings: Settings, actor: Actor, unit_kind: str, unit_id: int, end: str,
+          count: int = runs.TREND) -> dict[str, Any]:
+    """The rates of the ``count`` periods ending with ``end``, oldest first."""
+    periods.parse(end)
+    scope = scope_of(actor)
+    name, street_id, community_id = _unit(session, unit_kind, unit_id)
+    if not _may_read(session, scope, unit_kind, unit_id, street_id, community_id):
+        raise _out_of_scope()
+    points = []
+    for offset in range(count - 1, -1, -1):
+        period = periods.shift(end, -offset)
+        run = _run_for(session, settings, scope, period, street_id, community_id)
+        points.append({"period": period, "published": run.status.value != "draft",
+                       **_rates(_unit_row(session, run, unit_kind, unit_id))})
+    return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, "periods": points}
+
+
+# --- rankings --------------------------------------------------------------------------------------
+
+def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str, scope_id: int, period: str,
+            locale: str) -> dict[str, Any]:
+    """评先推优: one community's or street's ranking, with grades, quotas and who was not ranked and why."""
+    periods.parse(period)
+    name = ranking_access(session, actor, scope_kind, scope_id)
+    level = scope_kind
+    run = runs.published_of(session, period, ScopeKind(scope_kind), scope_id) or \
+        runs.effective(session, settings, period, ScopeKind.city, 0)
+    column = MemberScore.community_id if level == "community" else MemberScore.street_id
+    rows = _member_rows(session, run, column == scope_id)
+    ranked = [r for r in rows if getattr(r[0], f"{level}_rank") is not None]
+    ranked.sort(key=lambda r: (getattr(r[0], f"{level}_rank"), r[1]))
+    not_ranked = sorted((r for r in rows if getattr(r[0], f"{level}_rank") is None), key=lambda r: r[1])
+    rules = policies.rules_of(policies.by_version(session, run.policy_version))
+    cutoffs = engine.grade_cutoffs(rules, len(ranked)) if ranked else []
+    return {
+        "scope": {"kind": scope_kind, "id": scope_id, "name": name}, **run_meta(run),
+        "quotas": [{"grade": q.grade, "label": GRADE_LABELS[q.grade].render(locale), "share": float(q.share),
+                    "last_position": last} for q, (_g, last) in zip(rules.grade_quotas, cutoffs, strict=False)],
+        "ranked": [_member_line(r, level, locale) for r in ranked],
+        "not_ranked": [_member_line(r, level, locale) for r in not_ranked],
+    }
+
+
+def ranking_access(session: Session, actor: Actor, scope_kind: str, scope_id: int) -> str:
+    """Rankings are read by the secretaries of the scope (and admins); returns the scope's name."""
+    scope = scope_of(actor)
+    if scope_kind not in ("community", "street"):
+        raise NotFound(_("Rankings are kept per community and per street."), code="unit_not_found")
+    name, street_id, community_id = _unit(session, scope_kind, scope_id)
+    if scope.kind == "member" or not _may_read(session, scope, scope_kind, scope_id, street_id, community_id):
+        raise _out_of_scope()
+    return name
+
+
+def _member_rows(session: Session, run: ScoreRun, *where) -> list[tuple[MemberScore, str, str, str]]:
+    stmt = (select(MemberScore, Account.username, Account.display_name, Unit.name)
+            .join(Member, Member.id == MemberScore.member_id).join(Account, Account.id == Member.account_id)
+            .join(Unit, Unit.id == MemberScore.unit_id)
+            .where(MemberScore.run_id == run.id, *where))
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def _member_line(row: tuple[MemberScore, str, str, str], level: str, locale: str) -> dict[str, Any]:
+    score, username, display_name, unit_name = row
+    grade = getattr(score, f"{level}_grade")
+    decided = getattr(score, f"{level}_decided_by")
+    return {
+        "member_id": score.member_id, "name": display_name, "username": username, "unit": unit_name,
+        "community_id": score.community_id, "rank": getattr(score, f"{level}_rank"), "grade": grade,
+        "grade_label": GRADE_LABELS[grade].render(locale) if grade else None,
+        "decided_by": decided, "decided_by_label": DECIDED_BY_LABELS[decided].render(locale) if decided else None,
+        "tasks": score.tasks, "hours": float(score.hours), "quality": _num(score.quality),
+        "points": score.points, "composite": float(score.composite), "eligible": score.eligible,
+        "gate_failures": [{**g, "message": gate_message(g).render(locale)} for g in score.gate_failures],
+    }
+
+
+# --- one member's breakdown: "why this rank" ------------------------------------------------------
+
+def member_breakdown(session: Session, settings: Settings, actor: Actor, member_id: int, period: str,
+                     locale: str, community_id: int | None = None) -> dict[str, Any]:
+    periods.parse(period)
+    scope = scope_of(actor)
+    name, _street, _c = _unit(session, UnitKind.member, member_id)
+    if not _may_read(session, scope, UnitKind.member, member_id, 0, None):
+        raise _out_of_scope()
+    communities = _member_communities(session, member_id)
+    if scope.kind == "community":
+        communities = [c for c in communities if c == scope.id]
+    elif scope.kind == "street":
+        communities = [c for c in communities if _community(session, c).street_id == scope.id]
+    if community_id is not None:
+        if community_id not in communities:
+            raise NotFound(_("This member has no record in community {id}.", id=community_id),
+                           code="record_not_found")
+        communities = [community_id]
+    records = []
+    for cid in sorted(communities):
+        community = _community(session, cid)
+        run = _run_for(session, settings, scope, period, community.street_id, cid)
+        score = session.scalar(select(MemberScore).where(MemberScore.run_id == run.id,
+                                                         MemberScore.member_id == member_id,
+                                                         MemberScore.community_id == cid))
+        if score is not None:
+            records.append(_explain(session, run, score, community, scope, locale))
+    return {"member": {"id": member_id, "name": name}, "period": period, "records": records}
+
+
+def _explain(session: Session, run: ScoreRun, score: MemberScore, community: Community, scope: Scope,
+             locale: str) -> dict[str, Any]:
+    rules = policies.rules_of(policies.by_version(session, run.policy_version))
+    marks = engine.Marks.load(run.marks)
+    weights = rules.assessment
+    quality = score.quality or Decimal(0)
+    parts = [
+        {"part": "quality", "weight": float(weights.quality), "score": _num(score.quality),
+         "contribution": float(engine.cents(weights.quality * quality))},
+        {"part": "hours", "weight": float(weights.hours), "score": float(score.hours_score),
+         "contribution": float(engine.cents(weights.hours * score.hours_score))},
+        {"part": "points", "weight": float(weights.points), "score": float(score.points_score),
+         "contribution": float(engine.cents(weights.points * score.points_score))},
+    ]
+    return {
+        "community": {"id": community.id, "name": community.name}, **run_meta(run),
+        "composite": float(score.composite), "parts": parts,
+        "quality": {"tasks": score.tasks, "mean": _num(score.quality_mean), "community_mean":
+                    float(score.community_mean), "shrinkage_strength": float(rules.quality.shrinkage_strength),
+                    "value": _num(score.quality),
+                    "formula": "(sum of task scores + strength × community mean) / (tasks + strength)"},
+        "hours": {"hours": float(score.hours), "full_hours": float(weights.full_hours),
+                  "score": float(score.hours_score)},
+        "points": {"base": rules.points.base, "bonus": score.points_bonus, "deduction": score.points_deduction,
+                   "total": score.points, "floored": rules.points.base + score.points_bonus
+                   - score.points_deduction < 0, "full_score": rules.points.full_score,
+                   "score": float(score.points_score),
+                   "entries": _ledger(session, score.member_id, run.period_end, marks, locale)},
+        "tasks": _tasks(session, rules, run, score, marks),
+        "eligible": score.eligible,
+        "gate_failures": [{**g, "message": gate_message(g).render(locale)} for g in score.gate_failures],
+        "community_ranking": _standing(session, run, score, "community", scope, locale),
+        "street_ranking": _standing(session, run, score, "street", scope, locale),
+    }
+
+
+def _tasks(session: Session, rules: policies.PolicyRules, run: ScoreRun, score: MemberScore,
+           marks: engine.Marks) -> list[dict[str, Any]]:
+    period_col = getattr(HoursEntry, periods.COLUMNS[run.period_kind])
+    stmt = (select(HoursEntry, Evaluation.satisfaction, Evaluation.solved)
+            .outerjoin(Evaluation, and_(Evaluation.request_id == HoursEntry.request_id,
+                                        Evaluation.round == HoursEntry.round, Evaluation.decisive.is_(True),
+                                        Evaluation.id <= marks.evaluation))
+            .where(HoursEntry.member_id == score.member_id, HoursEntry.community_id == score.community_id,
+                   period_col == run.period, HoursEntry.id <= marks.hours)
+            .order_by(HoursEntry.local_date, HoursEntry.id))
+    out = []
+    w = rules.quality.appraisal_weight
+    for entry, satisfaction, solved in session.execute(stmt):
+        appraisal_score = Decimal(entry.appraisal * 20)
+        if satisfaction is None:
+            task_score = appraisal_score
+        else:
+            task_score = w * appraisal_score + (1 - w) * getattr(rules.quality, satisfaction.value)
+        out.append({"request_id": entry.request_id, "round": entry.round, "verified_on": entry.local_date.isoformat(),
+                    "hours": float(entry.hours), "appraisal": entry.appraisal,
+                    "satisfaction": satisfaction.value if satisfaction else None, "solved": solved,
+                    "task_score": float(engine.cents(task_score))})
+    return out
+
+
+def _ledger(session: Session, member_id: int, end: date, marks: engine.Marks, locale: str) -> list[dict[str, Any]]:
+    stmt = (select(PointEntry).where(PointEntry.member_id == member_id, PointEntry.local_date >= date(end.year, 1, 1),
+                                     PointEntry.local_date <= end, PointEntry.id <= marks.points)
+            .order_by(PointEntry.local_date, PointEntry.id))
+    return [{"id": e.id, "date": e.local_date.isoformat(), "reason": e.reason.value,
+             "reason_label": POINT_REASON_LABELS[e.reason.value].render(locale), "points": e.points,
+             "request_id": e.request_id, "policy_version": e.policy_version} for e in session.scalars(stmt)]
+
+
+def _standing(session: Session, run: ScoreRun, score: MemberScore, level: str, scope: Scope,
+              locale: str) -> dict[str, Any] | None:
+    """Rank, grade, how many were ranked, and what separated the member from the one just above."""
+    rank = getattr(score, f"{level}_rank")
+    column = MemberScore.community_id if level == "community" else MemberScore.street_id
+    unit = score.community_id if level == "community" else score.street_id
+    if level == "street" and run.scope_kind == ScopeKind.community:
+        return None  # a community's publication holds only its own members: no street standing
+    rank_col = getattr(MemberScore, f"{level}_rank")
+    ranked = session.scalar(select(func.count()).select_from(MemberScore)
+                            .where(MemberScore.run_id == run.id, column == unit, rank_col.is_not(None)))
+    result = {"rank": rank, "of": ranked, "grade": getattr(score, f"{level}_grade"), "grade_label": None,
+              "decided_by": getattr(score, f"{level}_decided_by"), "decided_by_label": None, "above": None}
+    if result["grade"]:
+        result["grade_label"] = GRADE_LABELS[result["grade"]].render(locale)
+    if result["decided_by"]:
+        result["decided_by_label"] = DECIDED_BY_LABELS[result["decided_by"]].render(locale)
+    if rank is not None and rank > 1:
+        above = session.execute(
+            select(MemberScore, Account.display_name).join(Member, Member.id == MemberScore.member_id)
+            .join(Account, Account.id == Member.account_id)
+            .where(MemberScore.run_id == run.id, column == unit, rank_col.is_not(None), rank_col < rank)
+            .order_by(rank_col.desc(), MemberScore.composite).limit(1)).first()
+        if above is not None:
+            other, other_name = above
+            result["above"] = {"rank": getattr(other, f"{level}_rank"), "composite": float(other.composite),
+                               "quality": _num(other.quality), "tasks": other.tasks, "hours": float(other.hours),
+                               "points": other.points}
+            if scope.kind != "member":  # a member sees the figures to beat, not whose they are
+                result["above"]["name"] = other_name
+    return result
+
+
+def registration_facts(session: Session, member_id: int, community_id: int) -> tuple[datetime, bool]:
+    """When the member first registered with the community, and whether a registration is active."""
+    rows = session.execute(select(Registration.registered_at, Registration.status).where(
+        Registration.member_id == member_id, Registration.community_id == community_id)).all()
+    return min(r[0] for r in rows), any(r[1] == RegistrationStatus.active for r in rows)
