@@ -74,6 +74,7 @@ class PointEntry(Base):
     __tablename__ = "point_entries"
     __table_args__ = (
         Index("ix_point_entries_member_day", "member_id", "local_date"),
+        Index("ix_point_entries_day", "local_date"),  # the year-to-date sums of every member
         Index("ix_point_entries_community_month", "community_id", "period_month"),
         Index("ix_point_entries_community_19", "community_id", "period_19"),
     )

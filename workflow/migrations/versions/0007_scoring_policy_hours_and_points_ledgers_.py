@@ -178,6 +178,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_point_entries_community_19', ['community_id', 'period_19'], unique=False)
         batch_op.create_index('ix_point_entries_community_month', ['community_id', 'period_month'], unique=False)
         batch_op.create_index('ix_point_entries_member_day', ['member_id', 'local_date'], unique=False)
+        batch_op.create_index('ix_point_entries_day', ['local_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_point_entries_request_id'), ['request_id'], unique=False)
 
     op.create_table('hours_entries',
@@ -252,6 +253,7 @@ def downgrade() -> None:
     with op.batch_alter_table('point_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_point_entries_request_id'))
         batch_op.drop_index('ix_point_entries_member_day')
+        batch_op.drop_index('ix_point_entries_day')
         batch_op.drop_index('ix_point_entries_community_month')
         batch_op.drop_index('ix_point_entries_community_19')
 
