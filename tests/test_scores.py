@@ -400,3 +400,57 @@ def test_a_street_secretary_reads_the_street_and_not_the_other_street(client, wo
     assert status(f"/scores/2026-09/units/community/{world.ids['community_C']}") == 403
     assert status(f"/scores/2026-09/members/{world.actors['member_c'].member_id}") == 403
     assert status("/scores/2026-09/units/community/99999") == 404
+
+
+def test_a_red_mark_bars_one_community_and_a_person_ranks_once_in_the_street(client, world, runtime):
+    """member_1 serves both A and B (street S1). A red supervision mark put on a B task while they
+    held it keeps them out of B's ranking only; the street ranks them once, by their A record."""
+    from workflow.commands import members as member_cmds
+    from workflow.commands import street
+
+    settings, a = runtime.settings, world.actors
+    with unit_of_work(runtime.sessions) as session:
+        member_cmds.register(session, a["member_1"], world.ids["community_B"])
+    _backdate_registrations(runtime)
+    for day in range(3):
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=5)
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=5, community="B",
+              resident="resident_b")
+    with unit_of_work(runtime.sessions) as session:
+        request = intake.submit(session, a["resident_b"], intake.Submission(
+            channel="report", category="sanitation.corridor_clutter", description="楼道堆物",
+            community_id=world.ids["community_B"]), now=SEPT, timezone=settings.timezone)
+        handling.fire(session, settings, ROUTER, request.id, "route_to_community", {}, now=SEPT)
+        handling.fire(session, settings, a["staff_b"], request.id, "publish_task", {}, now=SEPT)
+        request.zone_offer_until = None
+        handling.fire(session, settings, a["member_1"], request.id, "claim", {}, now=SEPT)
+        street.supervise(session, a["officer_1"], request.id, "red", "拖延未办", now=SEPT + timedelta(hours=2))
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, settings, "2026-09")
+    in_a = get(client, world, "admin", f"/scores/2026-09/rankings/community/{world.ids['community_A']}")
+    in_b = get(client, world, "admin", f"/scores/2026-09/rankings/community/{world.ids['community_B']}")
+    in_s1 = get(client, world, "admin", f"/scores/2026-09/rankings/street/{world.ids['street_S1']}")
+    assert [m["username"] for m in in_a["ranked"]] == ["member_1"]
+    assert in_b["ranked"] == []
+    assert [g["gate"] for g in in_b["not_ranked"][0]["gate_failures"]] == ["no_red_supervision"]
+    assert [(m["username"], m["community_id"]) for m in in_s1["ranked"]] == [("member_1", world.ids["community_A"])]
+
+
+def test_a_member_serving_two_communities_of_a_street_stands_once_in_its_ranking(client, world, runtime):
+    from workflow.commands import members as member_cmds
+
+    with unit_of_work(runtime.sessions) as session:
+        member_cmds.register(session, world.actors["member_1"], world.ids["community_B"])
+    _backdate_registrations(runtime)
+    for day in range(3):
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=3)
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=5, community="B",
+              resident="resident_b")
+        _task(runtime, world, "member_2", at=SEPT + timedelta(days=day), appraisal=4)
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+    in_s1 = get(client, world, "admin", f"/scores/2026-09/rankings/street/{world.ids['street_S1']}")
+    # member_1's B record (appraisals of 5) is their better one; their A record is not ranked again.
+    assert [(m["username"], m["community_id"], m["rank"]) for m in in_s1["ranked"]] == [
+        ("member_1", world.ids["community_B"], 1), ("member_2", world.ids["community_A"], 2)]
+    assert [q["last_position"] for q in in_s1["quotas"]][-1] == 2 and in_s1["not_ranked"] == []

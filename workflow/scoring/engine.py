@@ -28,6 +28,7 @@ from ..models import (
     Outcome,
     PointEntry,
     Registration,
+    Request,
     RequestEvent,
     Satisfaction,
     ScoringPolicy,
@@ -246,7 +247,7 @@ def _members(session: Session, rules: PolicyRules, period: str, kind: str, start
         if count < rules.gates.min_verified_tasks:
             row.gate_failures.append({"gate": "min_verified_tasks", "required": rules.gates.min_verified_tasks,
                                       "actual": count})
-        if row.member_id in red:
+        if (row.member_id, row.community_id) in red:
             row.gate_failures.append({"gate": "no_red_supervision"})
         row.eligible = not row.gate_failures
     _rank(rules, members, "community", lambda r: r.community_id)
@@ -324,18 +325,20 @@ def _point_aggregates(session: Session, year_start: date, end: date, marks: Mark
     return {member: (int(bonus or 0), int(deduction or 0)) for member, bonus, deduction in session.execute(stmt)}
 
 
-def _red_marked(session: Session, begins: datetime, ends: datetime, marks: Marks) -> set[int]:
-    """Members who held a task while a red supervision mark (督办) was put on it in the period."""
+def _red_marked(session: Session, begins: datetime, ends: datetime, marks: Marks) -> set[tuple[int, int]]:
+    """(member, community) pairs: the member held a task of that community while a red supervision
+    mark (督办) was put on it in the period. The gate bars them from that community's ranking."""
     stmt = (
-        select(Claim.member_id).distinct()
+        select(Claim.member_id, Request.community_id).distinct()
         .join(RequestEvent, RequestEvent.request_id == Claim.request_id)
+        .join(Request, Request.id == Claim.request_id)
         .where(RequestEvent.trigger == "supervise", RequestEvent.id <= marks.event,
                RequestEvent.data["level"].as_string() == literal("red"),
                RequestEvent.created_at >= begins, RequestEvent.created_at < ends,
                RequestEvent.created_at >= Claim.claimed_at,
                or_(Claim.ended_at.is_(None), RequestEvent.created_at <= Claim.ended_at))
     )
-    return set(session.scalars(stmt))
+    return {(member, community) for member, community in session.execute(stmt)}
 
 
 # --- rankings and grades -----------------------------------------------------------------------
@@ -350,8 +353,12 @@ def _rank(rules: PolicyRules, members: list[MemberRow], level: str, scope_of) ->
         setattr(row, f"{level}_decided_by", None)
         if row.eligible:
             by_scope[scope_of(row)].append(row)
-    for rows in by_scope.values():
+    for scope, rows in by_scope.items():
         rows.sort(key=MemberRow.sort_key)
+        # A person is ranked once per scope: a member registered with two communities of one street
+        # stands in the street ranking with their better community record only.
+        seen: set[int] = set()
+        rows = by_scope[scope] = [r for r in rows if not (r.member_id in seen or seen.add(r.member_id))]
         cutoffs = grade_cutoffs(rules, len(rows))
         previous: MemberRow | None = None
         rank = 0

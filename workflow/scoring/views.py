@@ -240,7 +240,10 @@ def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str,
     rows = _member_rows(session, run, column == scope_id)
     ranked = [r for r in rows if getattr(r[0], f"{level}_rank") is not None]
     ranked.sort(key=lambda r: (getattr(r[0], f"{level}_rank"), r[1]))
-    not_ranked = sorted((r for r in rows if getattr(r[0], f"{level}_rank") is None), key=lambda r: r[1])
+    # Not ranked: kept out by a gate. (An eligible record without a street rank is a second record of a
+    # member ranked once already by their better one.)
+    not_ranked = sorted((r for r in rows if getattr(r[0], f"{level}_rank") is None and not r[0].eligible),
+                        key=lambda r: r[1])
     rules = policies.rules_of(policies.by_version(session, run.policy_version))
     cutoffs = engine.grade_cutoffs(rules, len(ranked)) if ranked else []
     return {
