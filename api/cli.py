@@ -207,7 +207,8 @@ def scores_reproduce(period: str) -> None:
     failed = False
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            stored = session.scalars(select(ScoreRun).where(ScoreRun.period == period).order_by(ScoreRun.id)).all()
+            stored = session.scalars(select(ScoreRun).where(ScoreRun.period == period, ScoreRun.status != "retired")
+                                     .order_by(ScoreRun.id)).all()
             if not stored:
                 raise click.ClickException(f"no stored runs for period {period}")
             for run in stored:

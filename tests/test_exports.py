@@ -355,3 +355,11 @@ def test_a_file_that_is_no_truetype_font_is_refused(tmp_path):
 def test_the_default_font_is_registered_once():
     assert pdf_font() == pdf_font()
     assert pdf_font("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc") == pdf_font()
+
+
+def test_text_that_looks_like_a_formula_stays_text():
+    sneaky = replace(ZHANG, member_name="=HYPERLINK(\"http://evil\",\"点我\")", community="+1+1")
+    sheet = load_workbook(BytesIO(unit_report_xlsx(make_report(rows=(sneaky,))))).active
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value[:1] in "=+"]
+    assert {c.value for c in cells} == {sneaky.member_name, "+1+1"}
+    assert {c.data_type for c in cells} == {"s"}

@@ -10,7 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 import openpyxl
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from workflow.access import Actor
 from workflow.commands import handling, intake
@@ -358,10 +358,13 @@ def _snapshot(runtime) -> list:
     from workflow.models import MemberScore, UnitScore
 
     with unit_of_work(runtime.sessions) as session:
+        draft = runs.draft_of(session, "2026-09").id
         units = [(u.unit_kind.value, u.unit_id, u.received, u.composite)
-                 for u in session.scalars(select(UnitScore).order_by(UnitScore.unit_kind, UnitScore.unit_id))]
+                 for u in session.scalars(select(UnitScore).where(UnitScore.run_id == draft)
+                                          .order_by(UnitScore.unit_kind, UnitScore.unit_id))]
         members = [(m.member_id, m.community_id, m.composite, m.community_rank, m.community_grade)
-                   for m in session.scalars(select(MemberScore).order_by(MemberScore.member_id))]
+                   for m in session.scalars(select(MemberScore).where(MemberScore.run_id == draft)
+                                            .order_by(MemberScore.member_id))]
     return units + members
 
 
@@ -454,3 +457,65 @@ def test_a_member_serving_two_communities_of_a_street_stands_once_in_its_ranking
     assert [(m["username"], m["community_id"], m["rank"]) for m in in_s1["ranked"]] == [
         ("member_1", world.ids["community_B"], 1), ("member_2", world.ids["community_A"], 2)]
     assert [q["last_position"] for q in in_s1["quotas"]][-1] == 2 and in_s1["not_ranked"] == []
+
+
+def test_review_findings_on_policy_versions_and_period_kinds(client, world, runtime):
+    url = "/api/v1/admin/scoring-policies"
+    admin = world.headers("admin")
+    # Effective mid-September, created after one effective 1 October: both govern from 2026-10,
+    # and the newer version wins.
+    assert client.post(url, json={"effective_from": "2026-10-01", "rules": {}}, headers=admin).status_code == 201
+    assert client.post(url, json={"effective_from": "2026-09-20", "rules": {"satisfaction_k": "0.8"}},
+                       headers=admin).status_code == 201
+    assert get(client, world, "admin", "/scoring-policy/2026-10")["version"] == 3
+    assert get(client, world, "admin", "/scoring-policy/2026-09")["version"] == 1
+    # Booleans are not numbers.
+    bad = client.post(url, json={"effective_from": "2027-01-01", "rules": {"points": {"base": True}}}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["problems"][0]["field"] == "points.base"
+    # Once something has been scored, the period kind is fixed.
+    _task(runtime, world, "member_1", at=SEPT)
+    switch = client.post(url, json={"effective_from": "2027-01-01", "rules": {"period_kind": "19th"}}, headers=admin)
+    assert switch.status_code == 422 and switch.json()["error"]["code"] == "period_kind_locked"
+
+
+def test_review_findings_on_scope_and_future_periods(client, world, runtime):
+    _september_community(runtime, world)
+    member_id = world.actors["member_1"].member_id
+    # A member's own rates span every community they serve: secretaries read members through rankings.
+    refused = client.get(f"/api/v1/scores/2026-09/units/member/{member_id}", headers=world.headers("secretary_a"))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "out_of_scope"
+    assert get(client, world, "member_1", f"/scores/2026-09/units/member/{member_id}")["received"] == 3
+    assert get(client, world, "admin", f"/scores/2026-09/units/member/{member_id}")["received"] == 3
+    # Periods that have not started are not computed or stored, whoever asks.
+    future = client.get("/api/v1/members/me/scores/2999-12", headers=world.headers("member_1"))
+    assert future.status_code == 404 and future.json()["error"]["code"] == "period_not_started"
+    with unit_of_work(runtime.sessions) as session:
+        before = session.scalar(select(func.count()).select_from(ScoreRun))
+    trend = get(client, world, "secretary_a", f"/scores/trend/community/{world.ids['community_A']}", end="2999-12",
+                periods=24)
+    assert {p["received"] for p in trend["periods"]} == {0}
+    with unit_of_work(runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(ScoreRun)) == before
+    early = get(client, world, "secretary_a", f"/scores/trend/community/{world.ids['community_A']}", end="2000-03")
+    assert [p["period"] for p in early["periods"]] == ["2000-01", "2000-02", "2000-03"]
+    # Nobody ranked: the quota table is still there.
+    ranking = get(client, world, "secretary_a", f"/scores/2026-08/rankings/community/{world.ids['community_A']}")
+    assert ranking["ranked"] == [] and [q["last_position"] for q in ranking["quotas"]] == [0, 0, 0, 0, 0]
+
+
+def test_a_community_secretary_does_not_learn_names_from_the_street_ranking(client, world, runtime):
+    _backdate_registrations(runtime)
+    actor, _token = make_member(runtime, "member_b", [world.ids["community_B"]], unit_name="市第一医院")
+    _backdate_registrations(runtime)
+    for day in range(3):
+        _task(runtime, world, "member_b", at=SEPT + timedelta(days=day), appraisal=5, community="B",
+              member_actor=actor, resident="resident_b")
+        _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=2)
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+    member_id = world.actors["member_1"].member_id
+    record = get(client, world, "secretary_a", f"/scores/2026-09/members/{member_id}")["records"][0]
+    above = record["street_ranking"]["above"]
+    assert record["street_ranking"]["rank"] == 2 and "name" not in above and above["composite"] > record["composite"]
+    assert get(client, world, "admin", f"/scores/2026-09/members/{member_id}")["records"][0]["street_ranking"][
+        "above"]["name"] == "member_b"

@@ -636,11 +636,13 @@ def test_recompute_is_idempotent_and_reproduce_holds_as_of_the_marks(runtime, wo
     with unit_of_work(runtime.sessions) as session:
         second = runs.recompute(session, settings_, PERIOD)
         second_id, second_rows = second.id, snapshot(session, second.id)
-        # One run for the period, the draft just stored (SQLite may hand the freed id out again).
-        assert session.execute(select(ScoreRun.id, ScoreRun.status).where(ScoreRun.period == PERIOD)).all() == [
-            (second_id, RunStatus.draft)]
-        assert session.scalar(select(func.count()).select_from(MemberScore)) == len(second_rows[1])
-        assert session.scalar(select(func.count()).select_from(UnitScore)) == len(second_rows[0])
+        # One draft for the period, the one just stored; the first is retired (kept a few minutes for
+        # reads already holding it) with its rows intact.
+        assert session.execute(select(ScoreRun.id, ScoreRun.status).where(ScoreRun.period == PERIOD)
+                               .order_by(ScoreRun.id)).all() == [(first.id, RunStatus.retired),
+                                                                 (second_id, RunStatus.draft)]
+        assert session.scalar(select(func.count()).select_from(MemberScore)) == 2 * len(second_rows[1])
+        assert session.scalar(select(func.count()).select_from(UnitScore)) == 2 * len(second_rows[0])
         assert runs.reproduce(session, settings_, second) == []
         assert runs.is_stale(session, second) is False
     assert second_rows == first_rows
@@ -800,3 +802,13 @@ def test_rankings_do_not_depend_on_the_order_facts_arrive_in(runtime, world, com
         rank = 1 + sum(1 for o in eligible if o.tie_values() > r.tie_values())
         assert (r.community_rank, r.community_grade) == (rank, engine.grade_at(cutoffs, rank))
         assert (r.street_rank, r.street_grade) == (r.community_rank, r.community_grade)
+
+
+def test_points_reset_with_the_first_period_of_the_year():
+    """19th-to-18th periods: 2027-01 runs from 19 Dec 2026, so the year's points start then and
+    no December day falls between two years; calendar months start on 1 January."""
+    from workflow.scoring.engine import year_start
+
+    assert year_start(date(2027, 1, 18), "19th") == date(2026, 12, 19)
+    assert year_start(date(2026, 12, 18), "19th") == date(2025, 12, 19)
+    assert year_start(date(2026, 12, 31), "month") == date(2026, 1, 1)

@@ -100,6 +100,8 @@ def unit_report_xlsx(report: UnitReport, locale: str = DEFAULT_LOCALE) -> bytes:
         for index, col in enumerate(COLUMNS, start=1):
             value = col.value(row, locale)
             cell = ws.cell(row=header_row + offset, column=index, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text: a name starting with "=" is never a formula
             cell.border = _BORDER
             if col.number_format and isinstance(value, int | float | date):
                 cell.number_format = col.number_format

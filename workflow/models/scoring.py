@@ -98,6 +98,7 @@ class RunStatus(enum.StrEnum):
     draft = "draft"  # the period's current figures, recomputed as facts arrive
     published = "published"  # frozen for one community or street
     superseded = "superseded"  # a publication replaced by an explicit republish
+    retired = "retired"  # a draft replaced by a newer one, kept a while for reads already under way
 
 
 class ScopeKind(enum.StrEnum):

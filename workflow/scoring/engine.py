@@ -217,8 +217,8 @@ def _members(session: Session, rules: PolicyRules, period: str, kind: str, start
     begins, ends = periods.utc_range(start, end, timezone)
     members = _registered(session, begins, ends, marks, streets)
     tasks = _task_aggregates(session, rules, period, kind, marks, streets)
-    points = _point_aggregates(session, date(end.year, 1, 1), end, marks)
-    red = _red_marked(session, begins, ends, marks) if rules.gates.no_red_supervision else set()
+    points = _point_aggregates(session, year_start(end, kind), end, marks)
+    red = _red_marked(session, period, kind, begins, ends, marks) if rules.gates.no_red_supervision else set()
 
     # The community mean every member's quality is shrunk toward: all task scores of the community.
     community_sum: dict[int, Decimal] = defaultdict(Decimal)
@@ -254,6 +254,12 @@ def _members(session: Session, rules: PolicyRules, period: str, kind: str, start
     _rank(rules, members, "street", lambda r: r.street_id)
     members.sort(key=lambda r: (r.street_id, r.community_id, r.member_id))
     return members
+
+
+def year_start(end: date, kind: str) -> date:
+    """Points reset with the first period of the year: 1 January, or 19 December for 19th-to-18th
+    periods (period YYYY-01 starts then), so that no day falls between two years."""
+    return periods.bounds(f"{end.year:04d}-01", kind)[0]
 
 
 def _registered(session: Session, begins: datetime, ends: datetime, marks: Marks,
@@ -308,7 +314,8 @@ def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: st
     result = {}
     for member, community, count, hours, appraised, appraisal_only, n_sat, n_basic, n_unsat in session.execute(stmt):
         verdicts = quality.satisfied * n_sat + quality.basically_satisfied * n_basic + quality.unsatisfied * n_unsat
-        score_sum = w * 20 * int(appraised or 0) + (1 - w) * verdicts + 20 * int(appraisal_only or 0)
+        score_sum = (w * 20 * int(appraised or 0) + (1 - w) * verdicts + 20 * int(appraisal_only or 0)).quantize(
+            Decimal("0.0001"), ROUND_HALF_UP)  # as stored, so that a reproduction compares equal
         result[(member, community)] = (int(count), Decimal(hours or 0).quantize(Decimal("0.1")), score_sum)
     return result
 
@@ -325,20 +332,30 @@ def _point_aggregates(session: Session, year_start: date, end: date, marks: Mark
     return {member: (int(bonus or 0), int(deduction or 0)) for member, bonus, deduction in session.execute(stmt)}
 
 
-def _red_marked(session: Session, begins: datetime, ends: datetime, marks: Marks) -> set[tuple[int, int]]:
-    """(member, community) pairs: the member held a task of that community while a red supervision
-    mark (督办) was put on it in the period. The gate bars them from that community's ranking."""
-    stmt = (
-        select(Claim.member_id, Request.community_id).distinct()
-        .join(RequestEvent, RequestEvent.request_id == Claim.request_id)
-        .join(Request, Request.id == Claim.request_id)
-        .where(RequestEvent.trigger == "supervise", RequestEvent.id <= marks.event,
+def _red_marked(session: Session, period: str, kind: str, begins: datetime, ends: datetime,
+                marks: Marks) -> set[tuple[int, int]]:
+    """(member, community) pairs barred by a red supervision mark (督办) put on a task of that
+    community while the member held it: a task counted in this period, or a mark put in this period."""
+    red = and_(RequestEvent.trigger == "supervise", RequestEvent.id <= marks.event,
                RequestEvent.data["level"].as_string() == literal("red"),
-               RequestEvent.created_at >= begins, RequestEvent.created_at < ends,
                RequestEvent.created_at >= Claim.claimed_at,
                or_(Claim.ended_at.is_(None), RequestEvent.created_at <= Claim.ended_at))
+    marked_in_period = (
+        select(Claim.member_id, Request.community_id)
+        .join(RequestEvent, RequestEvent.request_id == Claim.request_id)
+        .join(Request, Request.id == Claim.request_id)
+        .where(red, RequestEvent.created_at >= begins, RequestEvent.created_at < ends)
     )
-    return {(member, community) for member, community in session.execute(stmt)}
+    period_col = getattr(HoursEntry, periods.COLUMNS[kind])
+    task_of_period = (
+        select(HoursEntry.member_id, HoursEntry.community_id)
+        .join(Claim, Claim.id == HoursEntry.claim_id)
+        .join(RequestEvent, RequestEvent.request_id == Claim.request_id)
+        .where(red, period_col == period, HoursEntry.id <= marks.hours)
+    )
+    pairs = set(session.execute(marked_in_period.distinct()).all())
+    pairs |= set(session.execute(task_of_period.distinct()).all())
+    return {(member, community) for member, community in pairs}
 
 
 # --- rankings and grades -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from .. import audit
 from ..access import Actor, require_admin
 from ..errors import InvalidInput, NotFound
 from ..i18n import _
-from ..models import ScoringPolicy, utcnow
+from ..models import HoursEntry, Outcome, PointEntry, ScoringPolicy, utcnow
 from ..validation import clean_text
 
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4)]
@@ -51,14 +51,14 @@ class RateWeights(_Strict):
 class PointRules(_Strict):
     """Base, bonuses (positive) and deductions (negative) per ledger reason; floor 0, yearly reset."""
 
-    base: int = Field(60, ge=0, le=1000)
-    task_verified: int = Field(5, ge=0, le=100)
-    visit_collected: int = Field(2, ge=0, le=100)
-    resident_satisfied: int = Field(3, ge=0, le=100)
-    released: int = Field(-2, ge=-100, le=0)
-    sent_back: int = Field(-3, ge=-100, le=0)
-    overdue: int = Field(-5, ge=-100, le=0)
-    full_score: int = Field(100, ge=1, le=10000)  # the balance that earns a full points score
+    base: StrictInt = Field(60, ge=0, le=1000)
+    task_verified: StrictInt = Field(5, ge=0, le=100)
+    visit_collected: StrictInt = Field(2, ge=0, le=100)
+    resident_satisfied: StrictInt = Field(3, ge=0, le=100)
+    released: StrictInt = Field(-2, ge=-100, le=0)
+    sent_back: StrictInt = Field(-3, ge=-100, le=0)
+    overdue: StrictInt = Field(-5, ge=-100, le=0)
+    full_score: StrictInt = Field(100, ge=1, le=10000)  # the balance that earns a full points score
 
 
 class QualityRules(_Strict):
@@ -92,8 +92,8 @@ class AssessmentWeights(_Strict):
 
 
 class Gates(_Strict):
-    min_verified_tasks: int = Field(3, ge=0, le=1000)
-    no_red_supervision: bool = True
+    min_verified_tasks: StrictInt = Field(3, ge=0, le=1000)
+    no_red_supervision: StrictBool = True
 
 
 class GradeQuota(_Strict):
@@ -150,16 +150,14 @@ def applies_from(effective_from: date) -> str:
 
 
 def in_force(session: Session, period: str) -> ScoringPolicy:
-    """The version governing ``period``: the newest whose first governed period is not after it."""
-    year, month = int(period[:4]), int(period[5:7])
-    # applies_from(d) <= period  <=>  d <= the first day of the period's month
-    row = session.scalar(
-        select(ScoringPolicy).where(ScoringPolicy.effective_from <= date(year, month, 1))
-        .order_by(ScoringPolicy.effective_from.desc(), ScoringPolicy.version.desc()).limit(1)
-    )
-    if row is None:
+    """The version governing ``period``: of the versions whose first governed period is not after
+    it, the one that starts latest; of two starting in the same period, the newer version."""
+    candidates = [(applies_from(effective_from), version, policy_id) for policy_id, version, effective_from in
+                  session.execute(select(ScoringPolicy.id, ScoringPolicy.version, ScoringPolicy.effective_from))]
+    governing = max((c for c in candidates if c[0] <= period), default=None)
+    if governing is None:
         raise NotFound(_("No scoring policy applies to period {period}.", period=period), code="no_policy")
-    return row
+    return session.get(ScoringPolicy, governing[2])
 
 
 def by_version(session: Session, version: int) -> ScoringPolicy:
@@ -175,6 +173,10 @@ def rules_of(policy: ScoringPolicy) -> PolicyRules:
 
 
 DEFAULT_RULES = PolicyRules()
+
+
+def _has_facts(session: Session) -> bool:
+    return any(session.scalar(select(model.id).limit(1)) is not None for model in (Outcome, HoursEntry, PointEntry))
 
 
 def versions(session: Session) -> list[ScoringPolicy]:
@@ -195,6 +197,12 @@ def create_version(session: Session, actor: Actor, effective_from: object, rules
         raise InvalidInput(_("effective_from must be a date, YYYY-MM-DD."), code="invalid_date",
                            details={"field": "effective_from"})
     parsed = parse_rules(rules)
+    kinds = {rules_of(v).period_kind for v in versions(session)}
+    if kinds and parsed.period_kind not in kinds and _has_facts(session):
+        # Month and 19th-to-18th periods overlap: switching would count some days twice and others never.
+        raise InvalidInput(_("The period kind cannot change once requests have been scored: the periods would "
+                             "overlap or leave days out."), code="period_kind_locked",
+                           details={"field": "rules.period_kind"})
     text = clean_text(note, "note", code="", message=None, limit=500, required=False)
     # Lock the newest version so that two admins adding one at once number them one after the other.
     newest = session.scalar(select(ScoringPolicy).order_by(ScoringPolicy.version.desc()).limit(1).with_for_update())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import zlib
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select, text
@@ -32,6 +32,7 @@ from . import policy as policies
 
 log = logging.getLogger(__name__)
 TREND = 12  # periods in a trend, the last one included
+RETIRED_KEPT = timedelta(minutes=10)
 
 
 def current_period(session: Session, settings: Settings, now: datetime) -> str:
@@ -39,6 +40,12 @@ def current_period(session: Session, settings: Settings, now: datetime) -> str:
     today = periods.local_date(now, settings.timezone)
     kind = policies.rules_of(policies.in_force(session, periods.label_of(today, "month"))).period_kind
     return periods.label_of(today, kind)
+
+
+def not_started(settings: Settings, period: str, now: datetime | None = None) -> bool:
+    """True for a period whose first day (in either kind) is still ahead: nothing to compute or store."""
+    today = periods.local_date(now or utcnow(), settings.timezone)
+    return min(periods.bounds(period, "19th")[0], periods.bounds(period, "month")[0]) > today
 
 
 def _lock(session: Session, period: str) -> None:
@@ -83,7 +90,13 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
     _lock(session, period)
     old = draft_of(session, period)
     if old is not None:
-        _drop(session, old.id)
+        # Retire rather than delete: a read that picked the old draft a moment ago still finds its
+        # rows. Drafts retired a while ago go now.
+        old.status = RunStatus.retired
+        session.flush()
+    for run_id in session.scalars(select(ScoreRun.id).where(ScoreRun.status == RunStatus.retired,
+                                                            ScoreRun.computed_at < now - RETIRED_KEPT)):
+        _drop(session, run_id)
     return store(session, _computation(session, settings, period, now), status=RunStatus.draft,
                  scope_kind=ScopeKind.city, scope_id=0, now=now)
 
@@ -222,6 +235,8 @@ def effective(session: Session, settings: Settings, period: str, scope_kind: Sco
               *, now: datetime | None = None) -> ScoreRun:
     """The scope's publication if there is one, else the period's draft (computed now if missing)."""
     periods.parse(period)
+    if not_started(settings, period):
+        raise NotFound(_("Period {period} has not started yet.", period=period), code="period_not_started")
     if scope_kind != ScopeKind.city:
         published = published_of(session, period, scope_kind, scope_id)
         if published is not None:

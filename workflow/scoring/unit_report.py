@@ -19,7 +19,7 @@ from ..exports import UnitReport, UnitReportRow
 from ..i18n import _
 from ..models import Account, Community, Member, MemberScore, ScopeKind, Street, Unit, utcnow
 from ..settings import Settings
-from . import periods, runs
+from . import engine, periods, runs
 from .views import GRADE_LABELS, gate_message, registration_facts, scope_of
 
 ACTIVE, ENDED = _("Active"), _("Ended")
@@ -58,7 +58,8 @@ def build(session: Session, settings: Settings, actor: Actor, unit_id: int, peri
                 .where(MemberScore.run_id == run.id, MemberScore.community_id == community_id,
                        MemberScore.unit_id == unit_id))
         for score, name, community_name, street_name in session.execute(stmt):
-            registered_at, active = registration_facts(session, score.member_id, community_id)
+            registered_at, active = registration_facts(session, score.member_id, community_id,
+                                                       engine.Marks.load(run.marks).instant)
             rows.append(UnitReportRow(
                 member_name=name, community=community_name, street=street_name,
                 registered_on=periods.local_date(registered_at, settings.timezone),

@@ -31,7 +31,6 @@ from ..models import (
     MemberScore,
     PointEntry,
     Registration,
-    RegistrationStatus,
     Role,
     ScopeKind,
     ScoreRun,
@@ -157,14 +156,15 @@ def _may_read(session: Session, scope: Scope, unit_kind: str, unit_id: int, stre
     return False
 
 
-def _run_for(session: Session, settings: Settings, scope: Scope, period: str, street_id: int,
+def _run_for(session: Session, settings: Settings, period: str, street_id: int,
              community_id: int | None) -> ScoreRun:
-    """The run a unit is read from: its community's publication, else its street's, else the draft."""
-    if community_id is not None and scope.kind in ("community", "city", "member"):
+    """The run a unit is read from, the same for every reader: its community's publication, else
+    its street's, else the period's draft."""
+    if community_id is not None:
         published = runs.published_of(session, period, ScopeKind.community, community_id)
         if published is not None:
             return published
-    if street_id and scope.kind in ("street", "city"):
+    if street_id:
         published = runs.published_of(session, period, ScopeKind.street, street_id)
         if published is not None:
             return published
@@ -197,11 +197,21 @@ def unit_rates(session: Session, settings: Settings, actor: Actor, unit_kind: st
     periods.parse(period)
     scope = scope_of(actor)
     name, street_id, community_id = _unit(session, unit_kind, unit_id)
-    if not _may_read(session, scope, unit_kind, unit_id, street_id, community_id):
-        raise _out_of_scope()
-    run = _run_for(session, settings, scope, period, street_id, community_id)
+    _check_rates_access(session, scope, unit_kind, unit_id, street_id, community_id)
+    run = _run_for(session, settings, period, street_id, community_id)
     return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, **run_meta(run),
             **_rates(_unit_row(session, run, unit_kind, unit_id))}
+
+
+def _check_rates_access(session: Session, scope: Scope, unit_kind: str, unit_id: int, street_id: int,
+                        community_id: int | None) -> None:
+    """A member's rates cover their work in every community, so only admins and the member read
+    them; secretaries read members through their own community's ranking and breakdowns."""
+    if unit_kind == UnitKind.member and scope.kind in ("community", "street"):
+        raise Forbidden(_("A member's own rates cover every community they serve; secretaries read members "
+                          "through their community's ranking."), code="out_of_scope")
+    if not _may_read(session, scope, unit_kind, unit_id, street_id, community_id):
+        raise _out_of_scope()
 
 
 def _unit_row(session: Session, run: ScoreRun, unit_kind: str, unit_id: int) -> UnitScore | None:
@@ -215,12 +225,16 @@ def trend(session: Session, settings: Settings, actor: Actor, unit_kind: str, un
     periods.parse(end)
     scope = scope_of(actor)
     name, street_id, community_id = _unit(session, unit_kind, unit_id)
-    if not _may_read(session, scope, unit_kind, unit_id, street_id, community_id):
-        raise _out_of_scope()
+    _check_rates_access(session, scope, unit_kind, unit_id, street_id, community_id)
     points = []
     for offset in range(count - 1, -1, -1):
         period = periods.shift(end, -offset)
-        run = _run_for(session, settings, scope, period, street_id, community_id)
+        if period < "2000-01":
+            continue
+        if runs.not_started(settings, period):
+            points.append({"period": period, "published": False, **_rates(None)})
+            continue
+        run = _run_for(session, settings, period, street_id, community_id)
         points.append({"period": period, "published": run.status.value != "draft",
                        **_rates(_unit_row(session, run, unit_kind, unit_id))})
     return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, "periods": points}
@@ -245,7 +259,7 @@ def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str,
     not_ranked = sorted((r for r in rows if getattr(r[0], f"{level}_rank") is None and not r[0].eligible),
                         key=lambda r: r[1])
     rules = policies.rules_of(policies.by_version(session, run.policy_version))
-    cutoffs = engine.grade_cutoffs(rules, len(ranked)) if ranked else []
+    cutoffs = engine.grade_cutoffs(rules, len(ranked))
     return {
         "scope": {"kind": scope_kind, "id": scope_id, "name": name}, **run_meta(run),
         "quotas": [{"grade": q.grade, "label": GRADE_LABELS[q.grade].render(locale), "share": float(q.share),
@@ -311,7 +325,7 @@ def member_breakdown(session: Session, settings: Settings, actor: Actor, member_
     records = []
     for cid in sorted(communities):
         community = _community(session, cid)
-        run = _run_for(session, settings, scope, period, community.street_id, cid)
+        run = _run_for(session, settings, period, community.street_id, cid)
         score = session.scalar(select(MemberScore).where(MemberScore.run_id == run.id,
                                                          MemberScore.member_id == member_id,
                                                          MemberScore.community_id == cid))
@@ -347,7 +361,8 @@ def _explain(session: Session, run: ScoreRun, score: MemberScore, community: Com
                    "total": score.points, "floored": rules.points.base + score.points_bonus
                    - score.points_deduction < 0, "full_score": rules.points.full_score,
                    "score": float(score.points_score),
-                   "entries": _ledger(session, score.member_id, run.period_end, marks, locale)},
+                   "entries": _ledger(session, score.member_id, engine.year_start(run.period_end, run.period_kind),
+                                      run.period_end, marks, locale, scope)},
         "tasks": _tasks(session, rules, run, score, marks),
         "eligible": score.eligible,
         "gate_failures": [{**g, "message": gate_message(g).render(locale)} for g in score.gate_failures],
@@ -381,13 +396,22 @@ def _tasks(session: Session, rules: policies.PolicyRules, run: ScoreRun, score: 
     return out
 
 
-def _ledger(session: Session, member_id: int, end: date, marks: engine.Marks, locale: str) -> list[dict[str, Any]]:
-    stmt = (select(PointEntry).where(PointEntry.member_id == member_id, PointEntry.local_date >= date(end.year, 1, 1),
+def _ledger(session: Session, member_id: int, start: date, end: date, marks: engine.Marks, locale: str,
+            scope: Scope) -> list[dict[str, Any]]:
+    """The year's points entries behind the balance. The balance is the member's, across every
+    community they serve; a secretary sees the entries earned in their own community or street
+    (the others are listed without their request)."""
+    stmt = (select(PointEntry).where(PointEntry.member_id == member_id, PointEntry.local_date >= start,
                                      PointEntry.local_date <= end, PointEntry.id <= marks.points)
             .order_by(PointEntry.local_date, PointEntry.id))
+    def visible(entry: PointEntry) -> bool:
+        return scope.kind in ("city", "member") or (scope.kind == "community" and entry.community_id == scope.id) \
+            or (scope.kind == "street" and entry.street_id == scope.id)
+
     return [{"id": e.id, "date": e.local_date.isoformat(), "reason": e.reason.value,
              "reason_label": POINT_REASON_LABELS[e.reason.value].render(locale), "points": e.points,
-             "request_id": e.request_id, "policy_version": e.policy_version} for e in session.scalars(stmt)]
+             "request_id": e.request_id if visible(e) else None, "in_your_scope": visible(e),
+             "policy_version": e.policy_version} for e in session.scalars(stmt)]
 
 
 def _standing(session: Session, run: ScoreRun, score: MemberScore, level: str, scope: Scope,
@@ -418,13 +442,19 @@ def _standing(session: Session, run: ScoreRun, score: MemberScore, level: str, s
             result["above"] = {"rank": getattr(other, f"{level}_rank"), "composite": float(other.composite),
                                "quality": _num(other.quality), "tasks": other.tasks, "hours": float(other.hours),
                                "points": other.points}
-            if scope.kind != "member":  # a member sees the figures to beat, not whose they are
+            # A member sees the figures to beat, not whose they are; a community's secretary sees names
+            # in their community's ranking, not in the street's.
+            if scope.kind in ("city", "street") or (scope.kind == "community" and level == "community"):
                 result["above"]["name"] = other_name
     return result
 
 
-def registration_facts(session: Session, member_id: int, community_id: int) -> tuple[datetime, bool]:
-    """When the member first registered with the community, and whether a registration is active."""
-    rows = session.execute(select(Registration.registered_at, Registration.status).where(
-        Registration.member_id == member_id, Registration.community_id == community_id)).all()
-    return min(r[0] for r in rows), any(r[1] == RegistrationStatus.active for r in rows)
+def registration_facts(session: Session, member_id: int, community_id: int, at: datetime) -> tuple[datetime, bool]:
+    """When the member first registered with the community, and whether a registration was active,
+    as registrations stood at ``at`` (a run's instant)."""
+    rows = session.execute(select(Registration.registered_at, Registration.ended_at).where(
+        Registration.member_id == member_id, Registration.community_id == community_id,
+        Registration.registered_at <= at)).all()
+    if not rows:
+        return at, False
+    return min(r[0] for r in rows), any(r[1] is None or r[1] > at for r in rows)

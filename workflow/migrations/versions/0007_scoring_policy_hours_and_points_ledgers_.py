@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('period_kind', sa.String(length=8), nullable=False),
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'published', 'superseded', name='run_status', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', 'superseded', 'retired', name='run_status', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('scope_kind', sa.Enum('city', 'street', 'community', name='scope_kind', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('scope_id', sa.Integer(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
