@@ -31,6 +31,19 @@ def _backdate_registrations(runtime, when=datetime(2026, 1, 5, tzinfo=UTC)):
         session.execute(update(Registration).values(registered_at=when))
 
 
+def _published(session, runtime, world, *, at: datetime, resident: str = "resident_a", community: str = "A") -> int:
+    """A resident's report in ``community``, routed and put on the task board at ``at``, open to
+    every member at once. Returns the request id."""
+    settings, a = runtime.settings, world.actors
+    request = intake.submit(session, a[resident], intake.Submission(
+        channel="report", category="sanitation.corridor_clutter", description="楼道堆物",
+        community_id=world.ids[f"community_{community}"]), now=at, timezone=settings.timezone)
+    handling.fire(session, settings, ROUTER, request.id, "route_to_community", {}, now=at)
+    handling.fire(session, settings, a[f"staff_{community.lower()}"], request.id, "publish_task", {}, now=at)
+    request.zone_offer_until = None
+    return request.id
+
+
 def _task(runtime, world, member: str, *, at: datetime, appraisal: int = 4, hours: str = "2.5",
           satisfaction: str | None = "satisfied", solved: bool = True, resident: str = "resident_a",
           community: str = "A", member_actor: Actor | None = None) -> int:
@@ -40,15 +53,7 @@ def _task(runtime, world, member: str, *, at: datetime, appraisal: int = 4, hour
     member_actor = member_actor or a[member]
     staff = a["staff_a"] if community == "A" else a["staff_b"]
     with unit_of_work(runtime.sessions) as session:
-        request = intake.submit(session, a[resident], intake.Submission(
-            channel="report", category="sanitation.corridor_clutter", description="楼道堆物",
-            community_id=world.ids[f"community_{community}"]), now=at, timezone=settings.timezone)
-        rid = request.id
-        handling.fire(session, settings, ROUTER, rid, "route_to_community", {}, now=at)
-        handling.fire(session, settings, staff, rid, "publish_task", {}, now=at)
-    with unit_of_work(runtime.sessions) as session:
-        request = session.get(type(request), rid)
-        request.zone_offer_until = None
+        rid = _published(session, runtime, world, at=at, resident=resident, community=community)
         handling.fire(session, settings, member_actor, rid, "claim", {}, now=at + timedelta(minutes=5))
         handling.fire(session, settings, member_actor, rid, "report_result",
                       {"result": "已清理", "hours": hours}, now=at + timedelta(minutes=30))
@@ -73,19 +78,13 @@ def test_commands_write_the_ledgers_once_with_their_reasons(client, world, runti
     # A member who gives a task back and has a result sent back loses points for each.
     settings, a = runtime.settings, world.actors
     with unit_of_work(runtime.sessions) as session:
-        request = intake.submit(session, a["resident_a"], intake.Submission(
-            channel="report", category="sanitation.corridor_clutter", description="又堆了",
-            community_id=world.ids["community_A"]), now=SEPT, timezone=settings.timezone)
-        handling.fire(session, settings, ROUTER, request.id, "route_to_community", {}, now=SEPT)
-        handling.fire(session, settings, a["staff_a"], request.id, "publish_task", {}, now=SEPT)
-        request.zone_offer_until = None
-        handling.fire(session, settings, a["member_2"], request.id, "claim", {}, now=SEPT)
-        handling.fire(session, settings, a["member_2"], request.id, "release", {}, now=SEPT)
-        handling.fire(session, settings, a["member_1"], request.id, "claim", {}, now=SEPT)
-        handling.fire(session, settings, a["member_1"], request.id, "report_result", {"result": "x", "hours": 1},
+        other = _published(session, runtime, world, at=SEPT)
+        handling.fire(session, settings, a["member_2"], other, "claim", {}, now=SEPT)
+        handling.fire(session, settings, a["member_2"], other, "release", {}, now=SEPT)
+        handling.fire(session, settings, a["member_1"], other, "claim", {}, now=SEPT)
+        handling.fire(session, settings, a["member_1"], other, "report_result", {"result": "x", "hours": 1},
                       now=SEPT)
-        handling.fire(session, settings, a["staff_a"], request.id, "send_back", {"reason": "照片不清楚"}, now=SEPT)
-        other = request.id
+        handling.fire(session, settings, a["staff_a"], other, "send_back", {"reason": "照片不清楚"}, now=SEPT)
     reasons = {(e.reason.value, e.points) for e in all_rows(runtime, PointEntry, PointEntry.request_id == other)}
     assert reasons == {("released", -2), ("sent_back", -3)}
 
@@ -420,14 +419,9 @@ def test_a_red_mark_bars_one_community_and_a_person_ranks_once_in_the_street(cli
         _task(runtime, world, "member_1", at=SEPT + timedelta(days=day), appraisal=5, community="B",
               resident="resident_b")
     with unit_of_work(runtime.sessions) as session:
-        request = intake.submit(session, a["resident_b"], intake.Submission(
-            channel="report", category="sanitation.corridor_clutter", description="楼道堆物",
-            community_id=world.ids["community_B"]), now=SEPT, timezone=settings.timezone)
-        handling.fire(session, settings, ROUTER, request.id, "route_to_community", {}, now=SEPT)
-        handling.fire(session, settings, a["staff_b"], request.id, "publish_task", {}, now=SEPT)
-        request.zone_offer_until = None
-        handling.fire(session, settings, a["member_1"], request.id, "claim", {}, now=SEPT)
-        street.supervise(session, a["officer_1"], request.id, "red", "拖延未办", now=SEPT + timedelta(hours=2))
+        rid = _published(session, runtime, world, at=SEPT, resident="resident_b", community="B")
+        handling.fire(session, settings, a["member_1"], rid, "claim", {}, now=SEPT)
+        street.supervise(session, a["officer_1"], rid, "red", "拖延未办", now=SEPT + timedelta(hours=2))
     with unit_of_work(runtime.sessions) as session:
         runs.recompute(session, settings, "2026-09")
     in_a = get(client, world, "admin", f"/scores/2026-09/rankings/community/{world.ids['community_A']}")
