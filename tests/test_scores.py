@@ -513,3 +513,52 @@ def test_a_community_secretary_does_not_learn_names_from_the_street_ranking(clie
     assert record["street_ranking"]["rank"] == 2 and "name" not in above and above["composite"] > record["composite"]
     assert get(client, world, "admin", f"/scores/2026-09/members/{member_id}")["records"][0]["street_ranking"][
         "above"]["name"] == "member_b"
+
+
+def test_a_recompute_waits_for_facts_still_being_written_and_reproduces_exactly(client, world, runtime):
+    """PostgreSQL hands out ids before commit: a points entry written while a later one is already
+    committed sits below the run's mark. The recompute waits for it, so the run counts it, and
+    reproducing the run later gives the same figures. (On SQLite the writers simply queue.)"""
+    import threading
+    import time
+    from datetime import date
+
+    _september_community(runtime, world)
+
+    def entry(member: str, key: str) -> PointEntry:
+        return PointEntry(member_id=world.actors[member].member_id, request_id=None, reason="released", points=-2,
+                          policy_version=1, source_key=key, street_id=world.ids["street_S1"],
+                          community_id=world.ids["community_A"], local_date=date(2026, 9, 20),
+                          period_month="2026-09", period_19="2026-10")
+
+    flushed = threading.Event()
+
+    def slow_writer():
+        with unit_of_work(runtime.sessions) as session:
+            session.add(entry("member_1", "slow"))
+            session.flush()
+            flushed.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert flushed.wait(10)
+    committed = threading.Thread(target=lambda: _commit(runtime, entry("member_2", "quick")))
+    committed.start()
+    time.sleep(0.1)  # on PostgreSQL the quick entry commits now, above the slow one's id
+    with unit_of_work(runtime.sessions) as session:
+        run = runs.recompute(session, runtime.settings, "2026-09")
+        run_id = run.id
+    thread.join()
+    committed.join()
+    with unit_of_work(runtime.sessions) as session:
+        run = session.get(ScoreRun, run_id)
+        assert run.marks["settled"] is True
+        assert runs.reproduce(session, runtime.settings, run) == []
+    record = get(client, world, "secretary_a", f"/scores/2026-09/members/{world.actors['member_1'].member_id}")
+    assert record["records"][0]["points"]["total"] == 79  # 81 − 2: the slow entry counted
+
+
+def _commit(runtime, row) -> None:
+    with unit_of_work(runtime.sessions) as session:
+        session.add(row)

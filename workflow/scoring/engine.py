@@ -60,6 +60,9 @@ class Marks:
     registration_ended: str | None
     at: str
     policy: int
+    # False when transactions that were writing as the marks were taken had not finished in time
+    # (PostgreSQL): rows below a mark may then still appear, and a reproduction may differ.
+    settled: bool = True
 
     @classmethod
     def current(cls, session: Session, policy_version: int, now: datetime) -> Marks:
@@ -80,6 +83,7 @@ class Marks:
         """The marks that change when facts change (not the instant of the computation)."""
         data = asdict(self)
         data.pop("at")
+        data.pop("settled")
         return data
 
     @property

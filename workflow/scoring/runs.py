@@ -11,8 +11,9 @@ freeze one community's or street's figures with the policy version that made the
 from __future__ import annotations
 
 import logging
+import time
 import zlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,6 +34,9 @@ from . import policy as policies
 log = logging.getLogger(__name__)
 TREND = 12  # periods in a trend, the last one included
 RETIRED_KEPT = timedelta(minutes=10)
+SETTLE_SECONDS = 10.0
+STILL_WRITING = text("SELECT x FROM unnest(CAST(:ids AS text[])) AS x "
+                     "WHERE pg_xact_status(CAST(x AS xid8)) = 'in progress'")
 
 
 def current_period(session: Session, settings: Settings, now: datetime) -> str:
@@ -76,7 +80,32 @@ def _computation(session: Session, settings: Settings, period: str, now: datetim
                  street_ids: list[int] | None = None) -> engine.Computation:
     policy = policies.in_force(session, period)
     marks = engine.Marks.current(session, policy.version, now)
+    marks = replace(marks, settled=settle(session))
     return engine.compute(session, period, settings.timezone, policy, marks, street_ids)
+
+
+def settle(session: Session, timeout: float = SETTLE_SECONDS) -> bool:
+    """Wait for the transactions that were writing when the marks were taken.
+
+    PostgreSQL hands out ids before commit, so a row below a mark may belong to a transaction still
+    in flight; once those have finished, the rows up to each mark are final, and the computation
+    (whose statements each see what is committed) can be repeated later to the same result.
+    Transactions that start later get higher ids. SQLite needs nothing: this transaction already
+    holds its only write lock. False if some were still running after ``timeout`` seconds."""
+    if not is_postgresql(session):
+        return True
+    own = session.scalar(text("SELECT pg_current_xact_id_if_assigned()::text"))
+    waiting = [x for x in session.scalars(text("SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x"))
+               if x != own]
+    deadline = time.monotonic() + timeout
+    while waiting:
+        waiting = list(session.scalars(STILL_WRITING, {"ids": waiting}))
+        if waiting and time.monotonic() > deadline:
+            log.warning("scores computed while %d transactions were still writing", len(waiting))
+            return False
+        if waiting:
+            time.sleep(0.02)
+    return True
 
 
 def draft_of(session: Session, period: str) -> ScoreRun | None:
@@ -88,6 +117,7 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
     now = now or utcnow()
     periods.parse(period)
     _lock(session, period)
+    comp = _computation(session, settings, period, now)
     old = draft_of(session, period)
     if old is not None:
         # Retire rather than delete: a read that picked the old draft a moment ago still finds its
@@ -97,8 +127,7 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
     for run_id in session.scalars(select(ScoreRun.id).where(ScoreRun.status == RunStatus.retired,
                                                             ScoreRun.computed_at < now - RETIRED_KEPT)):
         _drop(session, run_id)
-    return store(session, _computation(session, settings, period, now), status=RunStatus.draft,
-                 scope_kind=ScopeKind.city, scope_id=0, now=now)
+    return store(session, comp, status=RunStatus.draft, scope_kind=ScopeKind.city, scope_id=0, now=now)
 
 
 def row_counts(session: Session, run: ScoreRun) -> dict[str, int]:
