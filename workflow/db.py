@@ -6,10 +6,12 @@ Commands flush and never commit. Each HTTP request, actor message and CLI comman
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 AfterCommitHook = Callable[[], None]
@@ -79,3 +81,20 @@ def after_commit(session: Session, hook: AfterCommitHook) -> None:
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere.
+
+    Every row has the same keys; JSON columns take Python values, like an ORM insert."""
+    if not rows:
+        return
+    if not is_postgresql(session):
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in columns])

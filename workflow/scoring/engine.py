@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -187,9 +187,26 @@ def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: 
     where = [period_col == period, Outcome.id <= marks.outcome]
     if streets is not None:
         where.append(Outcome.street_id.in_(streets))
+    units = (("street", Outcome.street_id), ("community", Outcome.community_id), ("grid", Outcome.grid_id),
+             ("member", Outcome.member_id))
     rows: list[RateRow] = []
-    for kind_name, column in (("street", Outcome.street_id), ("community", Outcome.community_id),
-                              ("grid", Outcome.grid_id), ("member", Outcome.member_id)):
+    if session.get_bind().dialect.name == "postgresql":
+        # One pass over the period's outcomes for all four kinds of unit; GROUPING() says which set
+        # a row belongs to (its bit is 0 for the column grouped on).
+        keys = [column for _name, column in units]
+        which = func.grouping(*keys)
+        stmt = (select(which, *keys, *measures).where(*where)
+                .group_by(func.grouping_sets(*[tuple_(column) for column in keys])))
+        full = (1 << len(keys)) - 1
+        for mask, *values in session.execute(stmt):
+            index = next(i for i in range(len(keys)) if mask == full & ~(1 << (len(keys) - 1 - i)))
+            unit_id, counts = values[index], values[len(keys):]
+            if unit_id is not None:
+                rows.append(rate_row(rules, units[index][0], unit_id, *(int(c or 0) for c in counts)))
+        order = {name: i for i, (name, _column) in enumerate(units)}
+        rows.sort(key=lambda r: (order[r.unit_kind], r.unit_id))
+        return rows
+    for kind_name, column in units:
         stmt = select(column, *measures).where(*where, column.is_not(None)).group_by(column).order_by(column)
         for unit_id, *counts in session.execute(stmt):
             rows.append(rate_row(rules, kind_name, unit_id, *(int(c or 0) for c in counts)))
