@@ -250,18 +250,22 @@ def test_publishing_freezes_the_figures_and_republishing_is_explicit_and_audited
 
 def test_unit_report_as_json_excel_and_pdf(client, world, runtime):
     _september_community(runtime, world)
+    from workflow.models import Account
+
+    with unit_of_work(runtime.sessions) as session:
+        session.execute(update(Account).where(Account.username == "member_1").values(display_name="张伟"))
     unit = _unit_id(runtime, "区税务局")  # member_1's home unit
     report = get(client, world, "secretary_a", f"/reports/units/{unit}/2026-09")
     assert report["unit"] == "区税务局" and report["published"] is False
     [row] = report["members"]
     assert (row["name"], row["tasks"], row["hours"], row["points"], row["composite"], row["rank"], row["grade"]) == \
-        ("member_1", 3, 7.5, 81, 76.55, 1, "合格")
+        ("张伟", 3, 7.5, 81, 76.55, 1, "合格")
 
     xlsx = client.get(f"/api/v1/reports/units/{unit}/2026-09/xlsx", headers=world.headers("secretary_a"))
     assert xlsx.status_code == 200
     sheet = openpyxl.load_workbook(BytesIO(xlsx.content)).active
     cells = [[c for c in r] for r in sheet.iter_rows(values_only=True)]
-    member_row = next(r for r in cells if "member_1" in r)
+    member_row = next(r for r in cells if "张伟" in r)
     assert 76.55 in member_row and 81 in member_row and 7.5 in member_row
 
     pdf = client.get(f"/api/v1/reports/units/{unit}/2026-09/pdf", headers=world.headers("secretary_a"))
@@ -271,7 +275,15 @@ def test_unit_report_as_json_excel_and_pdf(client, world, runtime):
         path.write_bytes(pdf.content)
         text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                               check=True).stdout
-    assert "区税务局" in text and "member_1" in text and "社区A" in text
+    assert "区税务局" in text and "张伟" in text and "社区A" in text and "合格" in text
+    english = client.get(f"/api/v1/reports/units/{unit}/2026-09/pdf",
+                         headers=world.headers("secretary_a", **{"Accept-Language": "en"}))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "en.pdf"
+        path.write_bytes(english.content)
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    assert "张伟" in text and "Competent" in text and "Provisional" in text
 
     # Members do not read reports to home units; a secretary of another community gets no rows of A.
     get(client, world, "member_1", f"/reports/units/{unit}/2026-09", expect=403)

@@ -44,7 +44,7 @@ _COLUMNS: tuple[tuple[Text, float, bool], ...] = (
     (labels.POINTS, 46, True),
     (labels.COMPOSITE, 46, True),
     (labels.RANK, 50, False),
-    (labels.GRADE, 40, False),
+    (labels.GRADE, 66, False),  # room for "Competent"; "Needs improvement" wraps between words
     (labels.NOTES, 0, False),
 )
 

@@ -9,6 +9,7 @@ case the report says it is provisional. Secretaries see the rows of their own co
 from __future__ import annotations
 
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -74,7 +75,7 @@ def build(session: Session, settings: Settings, actor: Actor, unit_id: int, peri
         unit_name=unit.name, period=period, period_start=chosen[0].period_start, period_end=chosen[0].period_end,
         policy_version=max(r.policy_version for r in chosen),
         published=bool(run_of) and all(r.status.value == "published" for r in run_of.values()),
-        generated_at=utcnow(), rows=tuple(rows))
+        generated_at=utcnow().astimezone(ZoneInfo(settings.timezone)), rows=tuple(rows))
 
 
 def as_json(report: UnitReport, locale: str) -> dict:
