@@ -574,3 +574,101 @@ def test_a_recompute_waits_for_facts_still_being_written_and_reproduces_exactly(
 def _commit(runtime, row) -> None:
     with unit_of_work(runtime.sessions) as session:
         session.add(row)
+
+
+def test_a_writer_with_a_newer_transaction_id_is_waited_for_too(client, world, runtime):
+    """The slow writer's transaction started after the quick one took its id (on PostgreSQL it is
+    then outside the snapshot's in-progress list): the recompute still waits for it."""
+    import threading
+    import time
+    from datetime import date
+
+    from workflow.models import AuditEntry
+
+    _september_community(runtime, world)
+
+    def entry(member: str, key: str) -> PointEntry:
+        return PointEntry(member_id=world.actors[member].member_id, request_id=None, reason="released", points=-2,
+                          policy_version=1, source_key=key, street_id=world.ids["street_S1"],
+                          community_id=world.ids["community_A"], local_date=date(2026, 9, 20),
+                          period_month="2026-09", period_19="2026-10")
+
+    postgresql = runtime.settings.database_url.startswith("postgresql")
+    quick_started, slow_flushed = threading.Event(), threading.Event()
+
+    def quick():
+        with unit_of_work(runtime.sessions) as session:
+            if postgresql:  # take a transaction id first (on SQLite writers queue, one at a time)
+                session.add(AuditEntry(actor_role="admin", action="probe", target="t", details={}))
+                session.flush()
+                quick_started.set()
+                assert slow_flushed.wait(10)
+            session.add(entry("member_2", "quick"))
+
+    def slow():
+        if postgresql:
+            assert quick_started.wait(10)
+        with unit_of_work(runtime.sessions) as session:
+            session.add(entry("member_1", "slow"))
+            session.flush()
+            slow_flushed.set()
+            time.sleep(0.5)
+
+    threads = [threading.Thread(target=quick), threading.Thread(target=slow)]
+    for thread in threads:
+        thread.start()
+    assert slow_flushed.wait(10)
+    time.sleep(0.1)
+    with unit_of_work(runtime.sessions) as session:
+        run_id = runs.recompute(session, runtime.settings, "2026-09").id
+    for thread in threads:
+        thread.join()
+    with unit_of_work(runtime.sessions) as session:
+        run = session.get(ScoreRun, run_id)
+        assert run.marks["settled"] is True
+        assert runs.reproduce(session, runtime.settings, run) == []
+    record = get(client, world, "secretary_a", f"/scores/2026-09/members/{world.actors['member_1'].member_id}")
+    assert record["records"][0]["points"]["total"] == 79
+
+
+def test_retired_drafts_stay_ten_minutes_after_retirement(client, world, runtime):
+    _september_community(runtime, world)
+    t0 = datetime(2026, 10, 5, tzinfo=UTC)
+    with unit_of_work(runtime.sessions) as session:
+        first = runs.recompute(session, runtime.settings, "2026-09", now=t0).id
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09", now=t0 + timedelta(hours=2))
+        assert session.get(ScoreRun, first).status.value == "retired"  # computed long ago, retired just now
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09", now=t0 + timedelta(hours=2, minutes=11))
+        assert session.get(ScoreRun, first) is None
+
+
+def test_a_street_publication_answers_for_its_communities_and_the_kind_stays_locked(client, world, runtime):
+    _september_community(runtime, world)
+    published = client.post("/api/v1/scores/2026-09/publications", json={
+        "scope_kind": "street", "scope_id": world.ids["street_S1"]}, headers=world.headers("admin"))
+    assert published.status_code == 201
+    _task(runtime, world, "member_2", at=SEPT + timedelta(days=12), appraisal=5, resident="resident_b")
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-09")
+    ranking = get(client, world, "secretary_a", f"/scores/2026-09/rankings/community/{world.ids['community_A']}")
+    breakdown = get(client, world, "secretary_a", f"/scores/2026-09/members/{world.actors['member_1'].member_id}")
+    report = get(client, world, "secretary_a", f"/reports/units/{_unit_id(runtime, '区税务局')}/2026-09")
+    assert ranking["published"] and breakdown["records"][0]["published"] and report["published"]
+    assert ranking["revision"] == breakdown["records"][0]["revision"] == 1
+
+    # A month period that has not started is neither computed nor stored.
+    future = client.get(f"/api/v1/scores/2026-12/units/community/{world.ids['community_A']}",
+                        headers=world.headers("secretary_a"))
+    assert future.status_code == 404 and future.json()["error"]["code"] == "period_not_started"
+
+
+def test_the_period_kind_cannot_flip_back_once_scored(client, world, runtime):
+    url, admin = "/api/v1/admin/scoring-policies", world.headers("admin")
+    assert client.post(url, json={"effective_from": "2027-01-01", "rules": {"period_kind": "19th"}},
+                       headers=admin).status_code == 201  # nothing scored yet: allowed
+    _task(runtime, world, "member_1", at=SEPT)
+    for when, kind in (("2027-06-01", "month"), ("2026-12-01", "19th"), ("2026-10-01", "month")):
+        answer = client.post(url, json={"effective_from": when, "rules": {"period_kind": kind}}, headers=admin)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "period_kind_locked", (when, kind)

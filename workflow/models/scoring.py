@@ -133,6 +133,7 @@ class ScoreRun(Base):
     computed_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
     published_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    retired_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text, default="")
 
 

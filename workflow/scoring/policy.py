@@ -197,8 +197,13 @@ def create_version(session: Session, actor: Actor, effective_from: object, rules
         raise InvalidInput(_("effective_from must be a date, YYYY-MM-DD."), code="invalid_date",
                            details={"field": "effective_from"})
     parsed = parse_rules(rules)
-    kinds = {rules_of(v).period_kind for v in versions(session)}
-    if kinds and parsed.period_kind not in kinds and _has_facts(session):
+    first = applies_from(effective_from)
+    # The kinds it would sit between: the version in force at its first period, and any version
+    # governing from a later one.
+    neighbours = {rules_of(v).period_kind for v in versions(session) if applies_from(v.effective_from) > first}
+    if any(applies_from(v.effective_from) <= first for v in versions(session)):
+        neighbours.add(rules_of(in_force(session, first)).period_kind)
+    if neighbours - {parsed.period_kind} and _has_facts(session):
         # Month and 19th-to-18th periods overlap: switching would count some days twice and others never.
         raise InvalidInput(_("The period kind cannot change once requests have been scored: the periods would "
                              "overlap or leave days out."), code="period_kind_locked",

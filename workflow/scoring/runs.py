@@ -35,8 +35,12 @@ log = logging.getLogger(__name__)
 TREND = 12  # periods in a trend, the last one included
 RETIRED_KEPT = timedelta(minutes=10)
 SETTLE_SECONDS = 10.0
-STILL_WRITING = text("SELECT x FROM unnest(CAST(:ids AS text[])) AS x "
-                     "WHERE pg_xact_status(CAST(x AS xid8)) = 'in progress'")
+SCORING_APP = "shoubanping-scores"
+CLEAR_STATUS = text("SELECT pg_stat_clear_snapshot()")
+# Other backends of this database holding a transaction id: (pid, xid) identifies one transaction.
+WRITERS = text("SELECT pid, backend_xid::text FROM pg_stat_activity WHERE datname = current_database() "
+               "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() "
+               "AND application_name IS DISTINCT FROM :app AND wait_event IS DISTINCT FROM 'advisory'")
 
 
 def current_period(session: Session, settings: Settings, now: datetime) -> str:
@@ -46,10 +50,11 @@ def current_period(session: Session, settings: Settings, now: datetime) -> str:
     return periods.label_of(today, kind)
 
 
-def not_started(settings: Settings, period: str, now: datetime | None = None) -> bool:
-    """True for a period whose first day (in either kind) is still ahead: nothing to compute or store."""
+def not_started(session: Session, settings: Settings, period: str, now: datetime | None = None) -> bool:
+    """True for a period whose first day is still ahead: nothing to compute or store."""
     today = periods.local_date(now or utcnow(), settings.timezone)
-    return min(periods.bounds(period, "19th")[0], periods.bounds(period, "month")[0]) > today
+    kind = policies.rules_of(policies.in_force(session, period)).period_kind
+    return periods.bounds(period, kind)[0] > today
 
 
 def _lock(session: Session, period: str) -> None:
@@ -88,16 +93,19 @@ def settle(session: Session, timeout: float = SETTLE_SECONDS) -> bool:
     PostgreSQL hands out ids before commit, so a row below a mark may belong to a transaction still
     in flight; once those have finished, the rows up to each mark are final, and the computation
     (whose statements each see what is committed) can be repeated later to the same result.
-    Transactions that start later get higher ids. SQLite needs nothing: this transaction already
+    Transactions that start later get higher ids. Only this database's writers count, and not
+    other score computations (they write no facts; they mark themselves with the application name)
+    nor a transaction queued behind a score lock. SQLite needs nothing: this transaction already
     holds its only write lock. False if some were still running after ``timeout`` seconds."""
     if not is_postgresql(session):
         return True
-    own = session.scalar(text("SELECT pg_current_xact_id_if_assigned()::text"))
-    waiting = [x for x in session.scalars(text("SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x"))
-               if x != own]
+    session.execute(text(f"SET LOCAL application_name = '{SCORING_APP}'"))
+    session.execute(CLEAR_STATUS)
+    waiting = set(session.execute(WRITERS, {"app": SCORING_APP}).all())
     deadline = time.monotonic() + timeout
     while waiting:
-        waiting = list(session.scalars(STILL_WRITING, {"ids": waiting}))
+        session.execute(CLEAR_STATUS)  # pg_stat_activity is otherwise read once per transaction
+        waiting &= set(session.execute(WRITERS, {"app": SCORING_APP}).all())
         if waiting and time.monotonic() > deadline:
             log.warning("scores computed while %d transactions were still writing", len(waiting))
             return False
@@ -121,9 +129,10 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
         # Retire rather than delete: a read that picked the old draft a moment ago still finds its
         # rows. Drafts retired a while ago go now.
         old.status = RunStatus.retired
+        old.retired_at = now
         session.flush()
     for run_id in session.scalars(select(ScoreRun.id).where(ScoreRun.status == RunStatus.retired,
-                                                            ScoreRun.computed_at < now - RETIRED_KEPT)):
+                                                            ScoreRun.retired_at < now - RETIRED_KEPT)):
         _drop(session, run_id)
     return store(session, comp, status=RunStatus.draft, scope_kind=ScopeKind.city, scope_id=0, now=now)
 
@@ -144,8 +153,9 @@ def _drop(session: Session, run_id: int) -> None:
 
 def is_stale(session: Session, run: ScoreRun) -> bool:
     policy = policies.in_force(session, run.period)
+    stored = engine.Marks.load(run.marks)
     current = engine.Marks.current(session, policy.version, utcnow())
-    return current.facts() != engine.Marks.load(run.marks).facts()
+    return not stored.settled or current.facts() != stored.facts()
 
 
 def refresh(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> list[str]:
@@ -159,9 +169,14 @@ def refresh(sessions: sessionmaker[Session], settings: Settings, now: datetime |
             select(ScoreRun).where(ScoreRun.period.in_(wanted), ScoreRun.status == RunStatus.draft))}
         due = [p for p in wanted if p not in existing
                or (p in wanted[:2] and is_stale(session, existing[p]))]
+    done = []
     for period in due:
         with unit_of_work(sessions) as session:
-            recompute(session, settings, period, now=now)
+            run = recompute(session, settings, period, now=now)
+        done.append(period)
+        if not run.marks.get("settled", True):
+            break  # a long writer is in the way: the rest wait for the next round, not this thread
+    due = done
     if due:
         log.info("scores recomputed for %s", ", ".join(due))
     return due
@@ -262,7 +277,7 @@ def effective(session: Session, settings: Settings, period: str, scope_kind: Sco
               *, now: datetime | None = None) -> ScoreRun:
     """The scope's publication if there is one, else the period's draft (computed now if missing)."""
     periods.parse(period)
-    if not_started(settings, period):
+    if not_started(session, settings, period):
         raise NotFound(_("Period {period} has not started yet.", period=period), code="period_not_started")
     if scope_kind != ScopeKind.city:
         published = published_of(session, period, scope_kind, scope_id)

@@ -21,7 +21,7 @@ from ..i18n import _
 from ..models import Account, Community, Member, MemberScore, ScopeKind, Street, Unit, utcnow
 from ..settings import Settings
 from . import engine, periods, runs
-from .views import GRADE_LABELS, gate_message, registration_facts, scope_of
+from .views import GRADE_LABELS, gate_message, registration_facts, run_for, scope_of
 
 ACTIVE, ENDED = _("Active"), _("Ended")
 
@@ -42,8 +42,8 @@ def build(session: Session, settings: Settings, actor: Actor, unit_id: int, peri
     elif scope.kind == "street":
         where.append(MemberScore.street_id == scope.id)
     communities = set(session.scalars(select(MemberScore.community_id).where(MemberScore.run_id == draft.id, *where)))
-    # Each community's figures come from its publication when it has one.
-    run_of = {c: runs.published_of(session, period, ScopeKind.community, c) or draft for c in communities}
+    # Each community's figures come from its publication, else its street's, else the draft.
+    run_of = {c: run_for(session, settings, period, session.get(Community, c).street_id, c) for c in communities}
     rows: list[UnitReportRow] = []
     ranked_counts: dict[int, int] = defaultdict(int)
     for community_id, run in run_of.items():

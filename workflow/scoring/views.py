@@ -156,7 +156,7 @@ def _may_read(session: Session, scope: Scope, unit_kind: str, unit_id: int, stre
     return False
 
 
-def _run_for(session: Session, settings: Settings, period: str, street_id: int,
+def run_for(session: Session, settings: Settings, period: str, street_id: int,
              community_id: int | None) -> ScoreRun:
     """The run a unit is read from, the same for every reader: its community's publication, else
     its street's, else the period's draft."""
@@ -198,7 +198,7 @@ def unit_rates(session: Session, settings: Settings, actor: Actor, unit_kind: st
     scope = scope_of(actor)
     name, street_id, community_id = _unit(session, unit_kind, unit_id)
     _check_rates_access(session, scope, unit_kind, unit_id, street_id, community_id)
-    run = _run_for(session, settings, period, street_id, community_id)
+    run = run_for(session, settings, period, street_id, community_id)
     return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, **run_meta(run),
             **_rates(_unit_row(session, run, unit_kind, unit_id))}
 
@@ -231,10 +231,10 @@ def trend(session: Session, settings: Settings, actor: Actor, unit_kind: str, un
         period = periods.shift(end, -offset)
         if period < "2000-01":
             continue
-        if runs.not_started(settings, period):
+        if runs.not_started(session, settings, period):
             points.append({"period": period, "published": False, **_rates(None)})
             continue
-        run = _run_for(session, settings, period, street_id, community_id)
+        run = run_for(session, settings, period, street_id, community_id)
         points.append({"period": period, "published": run.status.value != "draft",
                        **_rates(_unit_row(session, run, unit_kind, unit_id))})
     return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, "periods": points}
@@ -247,9 +247,12 @@ def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str,
     """评先推优: one community's or street's ranking, with grades, quotas and who was not ranked and why."""
     periods.parse(period)
     name = ranking_access(session, actor, scope_kind, scope_id)
+    street_id = _unit(session, scope_kind, scope_id)[1]
     level = scope_kind
-    run = runs.published_of(session, period, ScopeKind(scope_kind), scope_id) or \
-        runs.effective(session, settings, period, ScopeKind.city, 0)
+    if scope_kind == "community":
+        run = run_for(session, settings, period, street_id, scope_id)
+    else:  # a community's publication holds no street ranking
+        run = runs.effective(session, settings, period, ScopeKind.street, scope_id)
     column = MemberScore.community_id if level == "community" else MemberScore.street_id
     rows = _member_rows(session, run, column == scope_id)
     ranked = [r for r in rows if getattr(r[0], f"{level}_rank") is not None]
@@ -325,7 +328,7 @@ def member_breakdown(session: Session, settings: Settings, actor: Actor, member_
     records = []
     for cid in sorted(communities):
         community = _community(session, cid)
-        run = _run_for(session, settings, period, community.street_id, cid)
+        run = run_for(session, settings, period, community.street_id, cid)
         score = session.scalar(select(MemberScore).where(MemberScore.run_id == run.id,
                                                          MemberScore.member_id == member_id,
                                                          MemberScore.community_id == cid))

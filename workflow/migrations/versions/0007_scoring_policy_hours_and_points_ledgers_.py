@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('published_by', sa.Integer(), nullable=True),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['published_by'], ['accounts.id'], name=op.f('fk_score_runs_published_by_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_runs'))
