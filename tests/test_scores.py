@@ -533,15 +533,11 @@ def test_a_recompute_waits_for_facts_still_being_written_and_reproduces_exactly(
     reproducing the run later gives the same figures. (On SQLite the writers simply queue.)"""
     import threading
     import time
-    from datetime import date
 
     _september_community(runtime, world)
 
     def entry(member: str, key: str) -> PointEntry:
-        return PointEntry(member_id=world.actors[member].member_id, request_id=None, reason="released", points=-2,
-                          policy_version=1, source_key=key, street_id=world.ids["street_S1"],
-                          community_id=world.ids["community_A"], local_date=date(2026, 9, 20),
-                          period_month="2026-09", period_19="2026-10")
+        return _late_deduction(world, member, key)
 
     flushed = threading.Event()
 
@@ -571,6 +567,16 @@ def test_a_recompute_waits_for_facts_still_being_written_and_reproduces_exactly(
     assert record["records"][0]["points"]["total"] == 79  # 81 − 2: the slow entry counted
 
 
+def _late_deduction(world, member: str, key: str) -> PointEntry:
+    """A −2 entry of 20 September in community A, written straight into the ledger."""
+    from datetime import date
+
+    return PointEntry(member_id=world.actors[member].member_id, request_id=None, reason="released", points=-2,
+                      policy_version=1, source_key=key, street_id=world.ids["street_S1"],
+                      community_id=world.ids["community_A"], local_date=date(2026, 9, 20),
+                      period_month="2026-09", period_19="2026-10")
+
+
 def _commit(runtime, row) -> None:
     with unit_of_work(runtime.sessions) as session:
         session.add(row)
@@ -581,17 +587,13 @@ def test_a_writer_with_a_newer_transaction_id_is_waited_for_too(client, world, r
     then outside the snapshot's in-progress list): the recompute still waits for it."""
     import threading
     import time
-    from datetime import date
 
     from workflow.models import AuditEntry
 
     _september_community(runtime, world)
 
     def entry(member: str, key: str) -> PointEntry:
-        return PointEntry(member_id=world.actors[member].member_id, request_id=None, reason="released", points=-2,
-                          policy_version=1, source_key=key, street_id=world.ids["street_S1"],
-                          community_id=world.ids["community_A"], local_date=date(2026, 9, 20),
-                          period_month="2026-09", period_19="2026-10")
+        return _late_deduction(world, member, key)
 
     postgresql = runtime.settings.database_url.startswith("postgresql")
     quick_started, slow_flushed = threading.Event(), threading.Event()
