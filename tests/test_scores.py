@@ -522,7 +522,7 @@ def test_a_community_secretary_does_not_learn_names_from_the_street_ranking(clie
     member_id = world.actors["member_1"].member_id
     record = get(client, world, "secretary_a", f"/scores/2026-09/members/{member_id}")["records"][0]
     above = record["street_ranking"]["above"]
-    assert record["street_ranking"]["rank"] == 2 and "name" not in above and above["composite"] > record["composite"]
+    assert record["street_ranking"]["rank"] == 2 and above["name"] is None and above["composite"] > record["composite"]
     assert get(client, world, "admin", f"/scores/2026-09/members/{member_id}")["records"][0]["street_ranking"][
         "above"]["name"] == "member_b"
 

@@ -19,6 +19,7 @@ from workflow.scoring import policy as policies
 from workflow.scoring import runs, unit_report, views
 
 from .. import schemas as s
+from .. import score_schemas as o
 from ..context import Ctx, get_auth_ctx
 
 router = APIRouter(tags=["scores"], responses={401: {"model": s.ErrorOut}, 403: {"model": s.ErrorOut},
@@ -31,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/scores/{period}/units/{unit_kind}/{unit_id}")
 def unit_rates(unit_kind: UnitKindPath, unit_id: s.DbId, period: str = Period,
-               ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+               ctx: Ctx = Depends(get_auth_ctx)) -> o.UnitRatesOut:
     """Response, resolution and satisfaction rates and their composite for one street, community,
     grid or member in a period, from the unit's publication if there is one, else the draft."""
     with ctx.transaction() as tx:
@@ -42,7 +43,7 @@ def unit_rates(unit_kind: UnitKindPath, unit_id: s.DbId, period: str = Period,
 def trend(unit_kind: UnitKindPath, unit_id: s.DbId,
           end: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The last period, YYYY-MM."),
           periods: int = Query(runs.TREND, ge=1, le=24, description="How many periods, the last one included."),
-          ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+          ctx: Ctx = Depends(get_auth_ctx)) -> o.TrendOut:
     """The rates of the last ``periods`` periods up to ``end``, oldest first, for a chart."""
     with ctx.transaction() as tx:
         return views.trend(tx.session, ctx.settings, tx.actor, unit_kind, unit_id, end, periods)
@@ -50,7 +51,7 @@ def trend(unit_kind: UnitKindPath, unit_id: s.DbId,
 
 @router.get("/scores/{period}/rankings/{scope_kind}/{scope_id}")
 def ranking(scope_kind: Literal["community", "street"], scope_id: s.DbId, period: str = Period,
-            ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+            ctx: Ctx = Depends(get_auth_ctx)) -> o.RankingOut:
     """评先推优: the ranked members with grades and the quotas, and the members not ranked with the
     gate that kept each out."""
     with ctx.transaction() as tx:
@@ -60,7 +61,7 @@ def ranking(scope_kind: Literal["community", "street"], scope_id: s.DbId, period
 @router.get("/scores/{period}/members/{member_id}")
 def member_breakdown(member_id: s.DbId, period: str = Period,
                      community_id: s.DbId | None = Query(None, description="Only this community's record."),
-                     ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+                     ctx: Ctx = Depends(get_auth_ctx)) -> o.BreakdownOut:
     """Why this rank: a member's composite opened into its parts, the tasks with their verdicts and
     appraisals, the points ledger, the gates, and what separated them from the member ranked above."""
     with ctx.transaction() as tx:
@@ -69,7 +70,7 @@ def member_breakdown(member_id: s.DbId, period: str = Period,
 
 
 @router.get("/members/me/scores/{period}")
-def my_breakdown(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def my_breakdown(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.BreakdownOut:
     """The calling member's own breakdown ("my record")."""
     with ctx.transaction() as tx:
         member_id = require_member(tx.actor)
@@ -91,7 +92,7 @@ def _publication_out(run) -> dict[str, Any]:
 
 
 @router.post("/scores/{period}/publications", status_code=201, responses={409: {"model": s.ErrorOut}})
-def publish(body: PublicationIn, period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def publish(body: PublicationIn, period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.PublicationOut:
     """Freeze a community's or street's scores for an ended period, with the policy version in force.
     Publishing again is refused (409 ``already_published``) unless ``republish`` is true and a reason
     is given; the earlier revision is kept as superseded and the change is written to the audit log."""
@@ -103,7 +104,7 @@ def publish(body: PublicationIn, period: str = Period, ctx: Ctx = Depends(get_au
 
 @router.get("/scores/{period}/publications/{scope_kind}/{scope_id}")
 def publications(scope_kind: Literal["community", "street"], scope_id: s.DbId, period: str = Period,
-                 ctx: Ctx = Depends(get_auth_ctx)) -> list[dict[str, Any]]:
+                 ctx: Ctx = Depends(get_auth_ctx)) -> list[o.PublicationOut]:
     """Every revision published for a scope and period, the superseded ones included."""
     with ctx.transaction() as tx:
         views.ranking_access(tx.session, tx.actor, scope_kind, scope_id)
@@ -111,7 +112,7 @@ def publications(scope_kind: Literal["community", "street"], scope_id: s.DbId, p
 
 
 @router.post("/admin/scores/{period}/recompute")
-def recompute(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def recompute(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.RecomputeOut:
     """Recompute the period's draft for every unit now (the scheduler does it periodically)."""
     with ctx.transaction() as tx:
         require_admin(tx.actor)
@@ -122,7 +123,7 @@ def recompute(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> dict[st
 # --- 双报告 ------------------------------------------------------------------------------------------
 
 @router.get("/reports/units/{unit_id}/{period}")
-def unit_report_json(unit_id: s.DbId, period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def unit_report_json(unit_id: s.DbId, period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.UnitReportOut:
     """The report back to a home unit: each member's registration, tasks, hours, quality, points,
     composite, rank and grade. Secretaries get the rows of their own community or street."""
     with ctx.transaction() as tx:
@@ -176,7 +177,7 @@ def _policy_out(policy) -> dict[str, Any]:
 
 
 @router.get("/admin/scoring-policies")
-def list_policies(ctx: Ctx = Depends(get_auth_ctx)) -> list[dict[str, Any]]:
+def list_policies(ctx: Ctx = Depends(get_auth_ctx)) -> list[o.PolicyOut]:
     """Every version of the scoring policy, oldest first."""
     with ctx.transaction() as tx:
         require_admin(tx.actor)
@@ -184,7 +185,7 @@ def list_policies(ctx: Ctx = Depends(get_auth_ctx)) -> list[dict[str, Any]]:
 
 
 @router.post("/admin/scoring-policies", status_code=201)
-def create_policy(body: PolicyIn, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def create_policy(body: PolicyIn, ctx: Ctx = Depends(get_auth_ctx)) -> o.PolicyOut:
     """Add a version: weights, k, period kind, points rules, shrinkage strength, gates and grade
     quotas. Quality must weigh at least as much as hours; weights and quotas must add up to 1."""
     with ctx.transaction() as tx:
@@ -192,14 +193,14 @@ def create_policy(body: PolicyIn, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str,
 
 
 @router.get("/admin/scoring-policies/{version}")
-def get_policy(version: s.DbId, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def get_policy(version: s.DbId, ctx: Ctx = Depends(get_auth_ctx)) -> o.PolicyOut:
     with ctx.transaction() as tx:
         require_admin(tx.actor)
         return _policy_out(policies.by_version(tx.session, version))
 
 
 @router.get("/scoring-policy/{period}")
-def policy_in_force(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> dict[str, Any]:
+def policy_in_force(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.PolicyOut:
     """The version that governs a period, for anyone who reads scores."""
     with ctx.transaction() as tx:
         views.scope_of(tx.actor)
@@ -209,7 +210,7 @@ def policy_in_force(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> d
 @router.get("/admin/audit")
 def audit_log(action: str | None = Query(None, max_length=48, description="Only actions starting with this."),
               limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
-              ctx: Ctx = Depends(get_auth_ctx)) -> list[dict[str, Any]]:
+              ctx: Ctx = Depends(get_auth_ctx)) -> list[o.AuditOut]:
     """Policy changes, publications and republications, newest first."""
     with ctx.transaction() as tx:
         require_admin(tx.actor)
