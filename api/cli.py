@@ -166,11 +166,8 @@ def scores() -> None:
 def scores_recompute(period: str) -> None:
     """Recompute a period's draft scores for every street, community, grid and member, replacing the
     previous draft. Published snapshots are not touched. Running it twice gives the same result."""
-    from sqlalchemy import func, select
-
     from workflow.db import make_engine, make_session_factory, unit_of_work
     from workflow.errors import DomainError
-    from workflow.models import MemberScore, UnitScore
     from workflow.scoring import runs
 
     settings = _settings()
@@ -178,13 +175,10 @@ def scores_recompute(period: str) -> None:
     try:
         with unit_of_work(make_session_factory(engine)) as session:
             run = runs.recompute(session, settings, period)
-            units = session.scalar(select(func.count()).select_from(UnitScore).where(UnitScore.run_id == run.id))
-            people = session.scalar(select(func.count()).select_from(MemberScore).where(MemberScore.run_id == run.id))
-            ranked = session.scalar(select(func.count()).select_from(MemberScore).where(
-                MemberScore.run_id == run.id, MemberScore.community_rank.is_not(None)))
+            counts = runs.row_counts(session, run)
             click.echo(f"period {run.period} ({run.period_kind}, {run.period_start} to {run.period_end}), "
-                       f"policy version {run.policy_version}: {units} unit rows, {people} member assessments, "
-                       f"{ranked} ranked")
+                       f"policy version {run.policy_version}: {counts['unit_rows']} unit rows, "
+                       f"{counts['member_rows']} member assessments, {counts['ranked']} ranked")
     except DomainError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message.render('en')}") from exc
     finally:
@@ -196,10 +190,7 @@ def scores_recompute(period: str) -> None:
 def scores_reproduce(period: str) -> None:
     """Recompute every stored run of a period (draft and publications) as of the facts and policy
     version it was made from, and report any difference. Exits 1 if a run no longer holds."""
-    from sqlalchemy import select
-
     from workflow.db import make_engine, make_session_factory, unit_of_work
-    from workflow.models import ScoreRun
     from workflow.scoring import runs
 
     settings = _settings()
@@ -207,8 +198,7 @@ def scores_reproduce(period: str) -> None:
     failed = False
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            stored = session.scalars(select(ScoreRun).where(ScoreRun.period == period, ScoreRun.status != "retired")
-                                     .order_by(ScoreRun.id)).all()
+            stored = runs.stored_runs(session, period)
             if not stored:
                 raise click.ClickException(f"no stored runs for period {period}")
             for run in stored:

@@ -137,6 +137,12 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
     return store(session, comp, status=RunStatus.draft, scope_kind=ScopeKind.city, scope_id=0, now=now)
 
 
+def stored_runs(session: Session, period: str) -> list[ScoreRun]:
+    """The period's draft and publications (current and superseded), oldest first; not retired drafts."""
+    return list(session.scalars(select(ScoreRun).where(ScoreRun.period == period,
+                                                       ScoreRun.status != RunStatus.retired).order_by(ScoreRun.id)))
+
+
 def row_counts(session: Session, run: ScoreRun) -> dict[str, int]:
     def count(model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(model.run_id == run.id, *where)) or 0
