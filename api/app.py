@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+import web
 from handlers.broker import describe
 from handlers.runtime import Runtime
-from web import pages
+from web import errors as web_errors
+from web.session import SessionCookieMiddleware
 from workflow.db import unit_of_work
 from workflow.settings import Settings, get_settings
 
@@ -57,7 +61,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores):
         app.include_router(module.router, prefix="/api/v1")
-    app.include_router(pages.router)
+    web_errors.install(app)
+    for router in web.routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
+    app.add_middleware(SessionCookieMiddleware)
 
     @app.get("/healthz", tags=["operations"])
     def healthz():

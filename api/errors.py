@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
+from web import errors as web_errors
 from workflow.errors import DomainError
 from workflow.i18n import Text, _, negotiate
 
@@ -29,7 +30,10 @@ HTTP_CODES = {
 
 
 def error_response(request: Request, status: int, code: str, message: Text, details: dict | None = None,
-                   headers: dict | None = None) -> JSONResponse:
+                   headers: dict | None = None):
+    """The JSON error body under /api/; for the web pages, the error page in the user's language."""
+    if web_errors.is_page(request):
+        return web_errors.error_page(request, status, code, message, headers)
     locale = negotiate(request.headers.get("accept-language"))
     body = {"error": {"code": code, "message": message.render(locale), "details": details or {}}}
     return JSONResponse(body, status_code=status, headers=headers)

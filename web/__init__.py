@@ -1,1 +1,8 @@
 """HTML pages (Jinja2). They call the same commands and queries as the JSON API."""
+
+
+def routers():
+    """Every page router, in the order their paths are matched."""
+    from .routes import auth, desk, member, requests, resident, secretary
+
+    return [auth.router, requests.router, resident.router, member.router, desk.router, secretary.router]

@@ -101,3 +101,19 @@ def set_evaluation_deadline(request: Request, calendar: WorkCalendar, start: dat
 def clear_evaluation_deadline(request: Request) -> None:
     request.evaluate_by = None
     request.evaluate_remind_at = None
+
+
+def next_deadline(request: Request) -> tuple[str, datetime] | None:
+    """The deadline the request is now running against, for queues and countdowns: ``respond``
+    until someone responded, then ``claim`` while a task waits on the board, ``resolve`` while it is
+    handled, ``evaluate`` once resolved. None for a request that is over."""
+    status = request.status.value
+    if status in ("closed", "rejected", "merged"):
+        return None
+    if status == "resolved":
+        return ("evaluate", request.evaluate_by) if request.evaluate_by else None
+    if status == "open_task" and request.claim_by is not None:
+        return "claim", request.claim_by
+    if request.responded_at is None and request.respond_by is not None:
+        return "respond", request.respond_by
+    return ("resolve", request.resolve_by) if request.resolve_by else None

@@ -48,3 +48,8 @@ class InvalidInput(DomainError):
 class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"

@@ -1,0 +1,75 @@
+"""The front door: login, logout, the session cookie, CSRF, the language switch, error pages."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD
+
+
+def test_login_sets_a_signed_http_only_same_site_cookie_and_lands_on_the_role_home(browser):
+    page = browser.get("/login")
+    assert page.status_code == 200
+    assert "登录" in page.text
+    cookie = page.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert browser.login("staff_a") == "/desk"
+    page = browser.get("/requests/999999")
+    assert page.status_code == 404
+    assert "staff_a" in page.text and "退出" in page.text and 'href="/desk"' in page.text
+
+
+def test_wrong_password_is_refused_beside_the_form(browser):
+    browser.get("/login")
+    page = browser.post("/login", {"username": "staff_a", "password": "wrong-password"})
+    assert page.status_code == 401
+    assert 'class="form-error"' in page.text
+    assert "/desk" not in str(page.url)
+
+
+def test_a_form_without_its_csrf_token_is_refused(browser):
+    browser.get("/login")
+    page = browser.post("/login", {"username": "staff_a", "password": PASSWORD}, csrf=False)
+    assert page.status_code == 403
+    assert "csrf_failed" in page.text
+    forged = browser.post("/login", {"username": "staff_a", "password": PASSWORD, "csrf_token": "forged"},
+                          csrf=False)
+    assert forged.status_code == 403
+
+
+def test_a_tampered_cookie_is_a_logged_out_visitor(browser):
+    browser.login("staff_a")
+    tampered = browser.client.cookies.get("sbp_session")[:-3] + "abc"
+    browser.client.cookies.clear()
+    browser.client.cookies.set("sbp_session", tampered)
+    page = browser.get("/requests/1", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/login?next=/requests/1")
+
+
+def test_logout_revokes_the_login(browser):
+    browser.login("staff_a")
+    stolen = browser.client.cookies.get("sbp_session")
+    browser.post("/logout")
+    browser.client.cookies.clear()
+    browser.client.cookies.set("sbp_session", stolen)
+    assert browser.get("/requests/1", follow_redirects=False).status_code == 303
+
+
+def test_the_language_switch_turns_the_pages_to_english_and_back(browser):
+    assert "登录" in browser.get("/login").text
+    browser.set_language("en")
+    page = browser.get("/login")
+    assert "Log in" in page.text and "登录" not in page.text
+    browser.set_language("zh_CN")
+    assert "登录" in browser.get("/login").text
+
+
+def test_error_pages_speak_the_users_language_and_show_no_trace(browser):
+    page = browser.get("/requests/999999", follow_redirects=False)
+    assert page.status_code == 303  # a login first
+    browser.login("resident_a")
+    page = browser.get("/requests/999999")
+    assert page.status_code == 404 and "<html" in page.text and "页面不存在" in page.text
+    assert browser.get("/no/such/page").status_code == 404
+    browser.set_language("en")
+    page = browser.get("/requests/abc")
+    assert page.status_code == 404 and "Page not found" in page.text

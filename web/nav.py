@@ -1,0 +1,36 @@
+"""Navigation by role: which pages each kind of user sees in the menu, and where they land."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflow.i18n import Text, _
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    label: Text
+
+
+NAV: dict[str, list[Link]] = {
+    "resident": [Link("/report", _("Report a problem")), Link("/my/requests", _("My requests"))],
+    "member": [Link("/member/tasks", _("Task board")), Link("/member/claims", _("My tasks")),
+               Link("/member/visit", _("Log a visit")), Link("/member/record", _("My record")),
+               Link("/member/registrations", _("Registration"))],
+    "staff": [Link("/desk", _("Queue")), Link("/desk/inspection", _("Log an inspection"))],
+    "street_officer": [Link("/street", _("Escalated queue"))],
+    "secretary": [Link("/dashboard", _("Dashboard")), Link("/rankings", _("Rankings")),
+                  Link("/assessment", _("Member assessment")), Link("/desk", _("Queue"))],
+    "admin": [Link("/dashboard", _("Dashboard")), Link("/desk", _("Queue")), Link("/street", _("Escalated queue"))],
+}
+HOME = {"resident": "/my/requests", "member": "/member/tasks", "staff": "/desk", "street_officer": "/street",
+        "secretary": "/dashboard", "admin": "/dashboard"}
+
+
+def navigation(user) -> list[Link]:
+    return NAV.get(user.role, []) if user is not None else []
+
+
+def home_of(role: str) -> str:
+    return HOME.get(role, "/")

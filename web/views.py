@@ -1,0 +1,69 @@
+"""What the pages show of a request: the JSON API's view of it plus the names a person reads
+(category, community, grid, building) and the deadline it now runs against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api import schemas as s
+from workflow.access import Actor
+from workflow.deadlines import next_deadline
+from workflow.i18n import _
+from workflow.models import Building, Category, Community, Grid, Request
+
+DEADLINE_LABELS = {
+    "respond": _("Respond by"),
+    "claim": _("Claim by"),
+    "resolve": _("Resolve by"),
+    "evaluate": _("Evaluate by"),
+}
+CHANNEL_LABELS = {
+    "report": _("Resident report"),
+    "inspection": _("Inspection round"),
+    "visit": _("Home visit"),
+    "hotline": _("Hotline"),
+    "open311": _("Open311"),
+}
+SATISFACTION_LABELS = {
+    "satisfied": _("Satisfied"),
+    "basically_satisfied": _("Basically satisfied"),
+    "unsatisfied": _("Unsatisfied"),
+}
+SUPERVISION_LABELS = {"normal": _("No mark"), "yellow": _("Yellow mark"), "red": _("Red mark")}
+
+
+def _names(session: Session, request: Request, locale: str) -> dict[str, Any]:
+    category = session.get(Category, request.category_id)
+    community = session.get(Community, request.community_id)
+    grid = session.get(Grid, request.grid_id) if request.grid_id else None
+    building = session.get(Building, request.building_id) if request.building_id else None
+    return {
+        "category_name": category.name_en if locale == "en" else category.name_zh,
+        "community_name": community.name if community else "",
+        "grid_name": grid.name if grid else "",
+        "building_name": building.name if building else "",
+        "channel_label": CHANNEL_LABELS.get(request.channel.value, _("Other")),
+        "supervision_label": SUPERVISION_LABELS.get(request.supervision, SUPERVISION_LABELS["normal"]),
+    }
+
+
+def _deadline(request: Request) -> dict[str, Any]:
+    due = next_deadline(request)
+    if due is None:
+        return {"deadline": None, "deadline_kind": None, "deadline_label": None}
+    kind, at = due
+    return {"deadline": at, "deadline_kind": kind, "deadline_label": DEADLINE_LABELS[kind]}
+
+
+def request_card(session: Session, actor: Actor, request: Request, locale: str) -> dict[str, Any]:
+    """One line of a list: the API's RequestOut plus names and the running deadline."""
+    out = s.request_out(session, actor, request, locale).model_dump()
+    return {**out, **_names(session, request, locale), **_deadline(request)}
+
+
+def request_detail(session: Session, actor: Actor, request: Request, locale: str) -> dict[str, Any]:
+    """A whole request: history, claims, evaluations and photos as the API shows them, plus names."""
+    out = s.request_detail_out(session, actor, request, locale).model_dump()
+    return {**out, **_names(session, request, locale), **_deadline(request)}
