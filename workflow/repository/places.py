@@ -8,7 +8,18 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Building, CalendarDay, Category, Community, Grid, Request, RoutingRule, Street
+from ..models import (
+    Building,
+    CalendarDay,
+    Category,
+    Community,
+    Grid,
+    Registration,
+    RegistrationStatus,
+    Request,
+    RoutingRule,
+    Street,
+)
 
 
 def categories(session: Session, *, include_retired: bool = False) -> Sequence[tuple[Category, str | None]]:
@@ -59,6 +70,19 @@ def next_sort_order(session: Session, parent_id: int | None) -> int:
 
 def communities(session: Session) -> Sequence[tuple[Community, Street]]:
     stmt = select(Community, Street).join(Street, Street.id == Community.street_id).order_by(Community.id)
+    return session.execute(stmt).all()
+
+
+def member_communities(session: Session, member_id: int | None) -> Sequence[tuple[Community, Street]]:
+    """The communities a member is registered with now (双报到), with their streets."""
+    if member_id is None:
+        return []
+    stmt = (
+        select(Community, Street).join(Street, Street.id == Community.street_id)
+        .join(Registration, Registration.community_id == Community.id)
+        .where(Registration.member_id == member_id, Registration.status == RegistrationStatus.active)
+        .order_by(Community.id)
+    )
     return session.execute(stmt).all()
 
 
