@@ -11,7 +11,9 @@ from ..access import Actor, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
 from ..models import Community, Member, Registration, RegistrationStatus, Role, utcnow
+from ..repository import requests as requests_repo
 from ..repository import zones as zones_repo
+from ..settings import Settings
 
 
 def _require_member(actor: Actor) -> None:
@@ -80,3 +82,11 @@ def set_claim_limit(session: Session, actor: Actor, member_id: int, limit: int |
     member.claim_limit = limit
     session.flush()
     return member
+
+
+def claim_allowance(session: Session, settings: Settings, member_id: int) -> tuple[int, int]:
+    """(open claims the member holds, how many they may hold at once): their own limit set by staff,
+    else the configured default. The claim command enforces the same figures."""
+    member = session.get(Member, member_id)
+    limit = (member.claim_limit if member is not None else None) or settings.default_claim_limit
+    return requests_repo.count_live_claims(session, member_id), limit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, and_, delete, false, or_, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,14 @@ def covers(member_id: int) -> ColumnElement[bool]:
         ),
     )
     return zone.exists()
+
+
+def covered_request_ids(session: Session, member_id: int, request_ids: Iterable[int]) -> set[int]:
+    """Which of ``request_ids`` lie in the member's responsibility zones (the task board's 我的责任区)."""
+    ids = list(request_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Request.id).where(Request.id.in_(ids), covers(member_id))))
 
 
 def covering_member_accounts(session: Session, request: Request) -> list[int]:
