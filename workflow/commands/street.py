@@ -181,6 +181,26 @@ def street_queue(session: Session, actor: Actor, street_id: int | None = None, *
 
 # --- supervision marks -------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class MarkView:
+    request: Request
+    level: str
+    reason: str
+    set_at: datetime
+    set_by: str  # the display name of who set the mark
+
+
+def supervision_marks(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> list[MarkView]:
+    """The yellow and red marks on the requests a street officer (their street), a secretary (their
+    community or street) or an admin (everywhere) oversees, with the reason and who set each."""
+    if actor.role not in (Role.street_officer, Role.secretary, Role.admin):
+        raise Forbidden(_("Only street officers and secretaries follow supervision marks."),
+                        code="role_not_allowed")
+    scope, _default = repo.desk_scope(actor)
+    return [MarkView(r, r.supervision, e.note or "", e.created_at, a.display_name if a is not None else "")
+            for r, e, a in street_repo.supervised(session, scope, limit=limit, offset=offset)]
+
+
 def supervise(session: Session, actor: Actor, request_id: int, level: Any, reason: Any = "", *,
               now: datetime | None = None) -> Request:
     """督办: a street officer or secretary marks a request normal, yellow or red."""

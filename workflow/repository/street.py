@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Department, Request, Status, Supervision, WhistleCall
+from ..models import Account, Department, Request, RequestEvent, Status, Supervision, WhistleCall
+from .requests import desk_order, running_deadline
 
 # Red marks first, then yellow, then the rest: the same order as every desk's queue.
 SUPERVISION_ORDER = case(
@@ -80,7 +81,8 @@ def calls(session: Session, request_id: int) -> Sequence[tuple[WhistleCall, Depa
 def street_queue(session: Session, street_id: int | None, now: datetime, *, limit: int = 50,
                  offset: int = 0) -> Sequence[tuple[Request, int, int]]:
     """Requests escalated to a street office (every street's when ``street_id`` is None), each with
-    its number of open and overdue whistle calls; supervision marks first, then nearest deadline."""
+    its number of open and overdue whistle calls; supervision marks first, then the nearest deadline
+    it is running against (the respond deadline until someone acted on it)."""
     # One grouped pass over the unanswered calls instead of two counts per request.
     waiting = (
         select(
@@ -96,10 +98,33 @@ def street_queue(session: Session, street_id: int | None, now: datetime, *, limi
         select(Request, func.coalesce(waiting.c.open, 0), func.coalesce(waiting.c.overdue, 0))
         .outerjoin(waiting, waiting.c.request_id == Request.id)
         .where(Request.status == Status.street)
-        .order_by(SUPERVISION_ORDER, Request.resolve_by.asc().nulls_last(), Request.id)
+        .order_by(SUPERVISION_ORDER, running_deadline().asc().nulls_last(), Request.id)
         .limit(limit)
         .offset(offset)
     )
     if street_id is not None:
         stmt = stmt.where(Request.street_id == street_id)
     return [(r, int(o), int(d)) for r, o, d in session.execute(stmt).all()]
+
+
+def supervised(session: Session, scope: ColumnElement[bool], *, limit: int = 50,
+               offset: int = 0) -> Sequence[tuple[Request, RequestEvent, Account | None]]:
+    """Requests within ``scope`` that carry a yellow or red mark, each with the ``supervise`` event
+    that set it (its reason is the note) and who set it; red first, then the nearest deadline."""
+    latest = (
+        select(RequestEvent.request_id.label("request_id"), func.max(RequestEvent.id).label("event_id"))
+        .where(RequestEvent.trigger == "supervise")
+        .group_by(RequestEvent.request_id)
+        .subquery()
+    )
+    stmt = (
+        select(Request, RequestEvent, Account)
+        .join(latest, latest.c.request_id == Request.id)
+        .join(RequestEvent, RequestEvent.id == latest.c.event_id)
+        .outerjoin(Account, Account.id == RequestEvent.actor_id)
+        .where(scope, Request.supervision.in_((Supervision.yellow.value, Supervision.red.value)))
+        .order_by(*desk_order())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(r, e, a) for r, e, a in session.execute(stmt).all()]
