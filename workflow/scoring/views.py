@@ -461,3 +461,60 @@ def registration_facts(session: Session, member_id: int, community_id: int, at: 
     if not rows:
         return at, False
     return min(r[0] for r in rows), any(r[1] is None or r[1] > at for r in rows)
+
+
+# --- the secretary's pages: which units to offer, and the member assessment table ------------------
+
+def readable_scopes(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The streets and communities whose figures the actor reads, their own first: an admin every
+    one, a street secretary their street and its communities, a community secretary their community."""
+    scope = scope_of(actor)
+    if scope.kind == "member":
+        raise Forbidden(_("Scores of a community or street are for secretaries and administrators."),
+                        code="role_not_allowed")
+    streets = select(Street).order_by(Street.id)
+    communities = select(Community).order_by(Community.street_id, Community.id)
+    if scope.kind == "street":
+        streets = streets.where(Street.id == scope.id)
+        communities = communities.where(Community.street_id == scope.id)
+    elif scope.kind == "community":
+        streets = streets.where(Street.id.is_(None))
+        communities = communities.where(Community.id == scope.id)
+    out = [{"kind": "street", "id": s.id, "name": s.name} for s in session.scalars(streets)]
+    out += [{"kind": "community", "id": c.id, "name": c.name, "street_id": c.street_id}
+            for c in session.scalars(communities)]
+    return out
+
+
+def assessment(session: Session, settings: Settings, actor: Actor, scope_kind: str, scope_id: int, period: str,
+               locale: str) -> dict[str, Any]:
+    """Every member registered with a community (or the communities of a street) in the period, one
+    row per member and community: tasks, hours, mean appraisal, quality, points, composite, and rank
+    and grade in that scope's ranking; members kept out by a gate carry the gate's message."""
+    periods.parse(period)
+    name = ranking_access(session, actor, scope_kind, scope_id)
+    street_id = _unit(session, scope_kind, scope_id)[1]
+    if scope_kind == "community":
+        run = run_for(session, settings, period, street_id, scope_id)
+    else:
+        run = runs.effective(session, settings, period, ScopeKind.street, scope_id)
+    column = MemberScore.community_id if scope_kind == "community" else MemberScore.street_id
+    marks = engine.Marks.load(run.marks)
+    period_col = getattr(HoursEntry, periods.COLUMNS[run.period_kind])
+    appraisals = {(m, c): avg for m, c, avg in session.execute(
+        select(HoursEntry.member_id, HoursEntry.community_id, func.avg(HoursEntry.appraisal))
+        .where(period_col == run.period, HoursEntry.id <= marks.hours,
+               (HoursEntry.community_id == scope_id) if scope_kind == "community" else
+               (HoursEntry.street_id == scope_id))
+        .group_by(HoursEntry.member_id, HoursEntry.community_id))}
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    rows = []
+    for row in _member_rows(session, run, column == scope_id):
+        score = row[0]
+        line = _member_line(row, scope_kind, locale)
+        average = appraisals.get((score.member_id, score.community_id))
+        line.update(unit_id=score.unit_id, community=communities.get(score.community_id, ""),
+                    appraisal_average=None if average is None else round(float(average), 2))
+        rows.append(line)
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"], r["community_id"]))
+    return {"scope": {"kind": scope_kind, "id": scope_id, "name": name}, **run_meta(run), "members": rows}
