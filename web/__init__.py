@@ -3,6 +3,6 @@
 
 def routers():
     """Every page router, in the order their paths are matched."""
-    from .routes import auth, desk, member, requests, resident, secretary
+    from .routes import auth, desk, intake, member, requests, resident, secretary
 
-    return [auth.router, requests.router, resident.router, member.router, desk.router, secretary.router]
+    return [auth.router, requests.router, intake.router, resident.router, member.router, desk.router, secretary.router]

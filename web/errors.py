@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from workflow.i18n import Text, _
 
 from . import render
+from . import session as web_session
 from .context import LoginRequired
 
 TITLES = {
@@ -51,9 +52,16 @@ def error_page(request: Request, status: int, code: str, message: Text, headers:
         # A malformed address (``/requests/abc``) is a page that does not exist.
         status, code, message = 404, "not_found", _("Nothing here.")
     title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
-    return render.page(request, "errors/error.html",
-                       {"status": status, "code": code, "title": title, "message": message},
-                       status=status, headers=headers)
+    response = render.page(request, "errors/error.html",
+                           {"status": status, "code": code, "title": title, "message": message},
+                           status=status, headers=headers)
+    if status == 500:
+        # Unhandled errors are answered outside the middleware stack, past the session cookie
+        # middleware: the page's CSRF token must reach the browser all the same.
+        cookie = web_session.cookie_header(request.scope)
+        if cookie is not None:
+            response.raw_headers.append((b"set-cookie", cookie))
+    return response
 
 
 def install(app) -> None:

@@ -19,9 +19,10 @@ NAV: dict[str, list[Link]] = {
                Link("/member/visit", _("Log a visit")), Link("/member/record", _("My record")),
                Link("/member/registrations", _("Registration"))],
     "staff": [Link("/desk", _("Queue")), Link("/desk/inspection", _("Log an inspection"))],
-    "street_officer": [Link("/street", _("Escalated queue"))],
+    "street_officer": [Link("/street", _("Escalated queue")), Link("/street/supervision", _("Supervision marks"))],
     "secretary": [Link("/dashboard", _("Dashboard")), Link("/rankings", _("Rankings")),
-                  Link("/assessment", _("Member assessment")), Link("/desk", _("Queue"))],
+                  Link("/assessment", _("Member assessment")), Link("/desk", _("Queue")),
+                  Link("/street/supervision", _("Supervision marks"))],
     "admin": [Link("/dashboard", _("Dashboard")), Link("/desk", _("Queue")), Link("/street", _("Escalated queue"))],
 }
 HOME = {"resident": "/my/requests", "member": "/member/tasks", "staff": "/desk", "street_officer": "/street",

@@ -154,6 +154,7 @@ def page(request: Request, template: str, context: dict | None = None, *, status
     ws = web_session.load(request)
     context = dict(context or {})
     user = context.get("user") or current_user(request)
+    links, path = navigation(user), request.url.path
     values = {
         "request": request,
         "locale": locale,
@@ -162,8 +163,10 @@ def page(request: Request, template: str, context: dict | None = None, *, status
         "csrf_field": Markup(f'<input type="hidden" name="{web_session.CSRF_FIELD}" value="{ws.csrf}">'),
         "flashes": ws.pop_flashes(),
         "user": user,
-        "nav": navigation(user),
-        "path": request.url.path,
+        "nav": links,
+        "nav_active": max((link.href for link in links if path == link.href or path.startswith(link.href + "/")),
+                          key=len, default=None),
+        "path": path,
         "current": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     }

@@ -85,6 +85,19 @@ def load(request: Request) -> WebSession:
     return session
 
 
+def cookie_header(scope: Scope) -> bytes | None:
+    """The Set-Cookie value for this request's session, when the request changed it."""
+    state = scope.get("state") or {}
+    session: WebSession | None = state.get(_STATE_KEY)
+    if session is None or not session.dirty:
+        return None
+    settings: Settings = state["web_session_settings"]
+    value = _serializer(settings).dumps(session.dump())
+    secure = "; Secure" if scope.get("scheme") == "https" else ""
+    return (f"{COOKIE}={value}; Path=/; Max-Age={settings.token_ttl_hours * 3600}; "
+            f"HttpOnly; SameSite=Lax{secure}").encode("latin-1")
+
+
 class SessionCookieMiddleware:
     """Writes the session cookie on the way out when a page changed the session."""
 
@@ -98,16 +111,9 @@ class SessionCookieMiddleware:
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                state = scope.get("state") or {}
-                session: WebSession | None = state.get(_STATE_KEY)
-                if session is not None and session.dirty:
-                    settings: Settings = state["web_session_settings"]
-                    value = _serializer(settings).dumps(session.dump())
-                    secure = "; Secure" if scope.get("scheme") == "https" else ""
-                    cookie = (f"{COOKIE}={value}; Path=/; Max-Age={settings.token_ttl_hours * 3600}; "
-                              f"HttpOnly; SameSite=Lax{secure}")
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"set-cookie", cookie.encode("latin-1"))]
+                cookie = cookie_header(scope)
+                if cookie is not None:
+                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

@@ -30,14 +30,14 @@ def test_the_loop_through_the_request_page(browser_factory, client, world, runti
     assert 'id="hours-error"' in page.text and "24" in page.text
     page = member.post(f"/requests/{rid}/act/report_result", {"result": "清理完毕", "hours": "1.5"},
                        files=[("photos", ("after.png", png(), "image/png"))])
-    assert page.status_code == 200 and "办理结果已提交验收" in page.text
+    assert page.status_code == 200 and "办理结果已提交核查" in page.text
     photo = page.text.split('<img src="/photos/')[1].split('"')[0]
     assert member.get(f"/photos/{photo}").headers["content-type"] == "image/png"
 
     page = staff.post(f"/requests/{rid}/act/verify", {"appraisal": "9"})
     assert page.status_code == 422 and 'id="appraisal-error"' in page.text
     page = staff.post(f"/requests/{rid}/act/verify", {"appraisal": "5"})
-    assert "已验收" in page.text
+    assert "核查通过" in page.text
 
     resident.login("resident_a")
     page = resident.post(f"/requests/{rid}/evaluation", {"satisfaction": "satisfied"})

@@ -9,6 +9,7 @@ from starlette.datastructures import FormData
 
 from api.schemas import PhotoId, RequestId
 from api.street_schemas import CallId, whistle_call_out
+from workflow import tracking
 from workflow.access import can_view
 from workflow.commands import handling, photos, street
 from workflow.duplicates import for_request as duplicates_of
@@ -95,7 +96,17 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
             "supervision_labels": SUPERVISION_LABELS,
             "errors": errors or {},
             "values": values or {},
+            # The reporter's tracking code, to follow the request without logging in.
+            "tracking_code": tracking.code_for(ctx.settings, request.id)
+            if request.reporter_id == tx.actor.account_id else None,
         }
+        # An error of a form the page no longer offers (the request moved on meanwhile) is shown
+        # at the top, so the person still learns why nothing happened.
+        offered = {"evaluation": context["can_evaluate"], "whistle": bool(departments),
+                   "supervision": context["can_supervise"]}
+        shown = set(acts) | {key for key, on in offered.items() if on} | {f"call-{c['id']}" for c in calls}
+        context["page_errors"] = [message for key, fields in (errors or {}).items() if key not in shown
+                                  for message in fields.values()]
     return page(ctx.request, "requests/detail.html", context, status=status)
 
 
@@ -177,7 +188,8 @@ def whistle(request_id: RequestId, form: FormData = Depends(form_data), ctx: Web
                            errors={"whistle": forms.errors_of(ctx, exc, ("department_ids", "report_within_hours",
                                                                           "note"))},
                            values={"whistle": {"report_within_hours": forms.text(form, "report_within_hours"),
-                                               "note": forms.text(form, "note")}})
+                                               "note": forms.text(form, "note"),
+                                               "department_ids": [str(v) for v in form.getlist("department_ids")]}})
     ctx.flash(_("The departments were called in."))
     return redirect(f"/requests/{request_id}")
 
@@ -192,7 +204,8 @@ def department_response(request_id: RequestId, call_id: CallId, form: FormData =
         if exc.status in (401, 404):
             raise
         return detail_page(ctx, request_id, status=exc.status,
-                           errors={f"call-{call_id}": forms.errors_of(ctx, exc, ("response",))})
+                           errors={f"call-{call_id}": forms.errors_of(ctx, exc, ("response",))},
+                           values={f"call-{call_id}": {"response": forms.text(form, "response")}})
     ctx.flash(_("The department's report was recorded."))
     return redirect(f"/requests/{request_id}")
 

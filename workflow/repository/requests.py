@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -20,6 +20,7 @@ from ..models import (
     RegistrationStatus,
     Request,
     RequestEvent,
+    RequestLink,
     Role,
     Status,
 )
@@ -86,6 +87,39 @@ def events(session: Session, request_id: int) -> Sequence[RequestEvent]:
     ).all()
 
 
+def recent_events(session: Session, request_ids: Sequence[int], per_request: int = 3) -> dict[int, list[RequestEvent]]:
+    """The latest ``per_request`` events of each request, oldest of them first (one query)."""
+    if not request_ids:
+        return {}
+    rank = func.row_number().over(partition_by=RequestEvent.request_id, order_by=RequestEvent.id.desc())
+    inner = select(RequestEvent.id.label("id"), rank.label("rank")).where(
+        RequestEvent.request_id.in_(list(request_ids))).subquery()
+    rows = session.scalars(
+        select(RequestEvent).join(inner, inner.c.id == RequestEvent.id).where(inner.c.rank <= per_request)
+        .order_by(RequestEvent.request_id, RequestEvent.id)
+    ).all()
+    out: dict[int, list[RequestEvent]] = {i: [] for i in request_ids}
+    for event in rows:
+        out[event.request_id].append(event)
+    return out
+
+
+def awaiting_evaluation(session: Session, account_id: int, requests: Sequence[Request]) -> set[int]:
+    """Which of ``requests`` wait for this resident's evaluation: resolved ones they reported, and
+    resolved ones they follow (a merged duplicate) and have not evaluated in this round."""
+    waiting = set()
+    for request in requests:
+        if request.status != Status.resolved:
+            continue
+        if request.reporter_id == account_id:
+            waiting.add(request.id)
+        elif evaluation_by(session, request.id, request.round, account_id) is None and session.scalar(
+                select(func.count()).select_from(RequestLink).where(
+                    RequestLink.request_id == request.id, RequestLink.account_id == account_id)):
+            waiting.add(request.id)
+    return waiting
+
+
 def evaluations(session: Session, request_id: int) -> Sequence[Evaluation]:
     return session.scalars(
         select(Evaluation).where(Evaluation.request_id == request_id).order_by(Evaluation.round)
@@ -111,40 +145,74 @@ def _page(stmt: Select, limit: int, offset: int) -> Select:
     return stmt.limit(limit).offset(offset)
 
 
-def mine(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> Sequence[Request]:
-    """What a person brought in: a resident's reports, staff's inspections, a member's visits."""
+def mine(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
+         following: bool = False) -> Sequence[Request]:
+    """What a person brought in: a resident's reports, staff's inspections, a member's visits.
+    ``following``: a resident's list also holds the requests their merged duplicates joined."""
     if actor.role == Role.resident:
         cond = Request.reporter_id == actor.account_id
+        if following:
+            linked = select(RequestLink.request_id).where(RequestLink.account_id == actor.account_id)
+            cond = or_(cond, Request.id.in_(linked))
     else:
         cond = Request.collector_id == actor.account_id
     stmt = select(Request).where(cond).order_by(Request.id.desc())
     return session.scalars(_page(stmt, limit, offset)).all()
 
 
-def queue(session: Session, actor: Actor, *, statuses: Sequence[Status] | None = None,
-          limit: int = 50, offset: int = 0) -> Sequence[Request]:
-    """A desk's queue: community staff see their community, street officers their street's escalated
-    requests, secretaries their scope; ordered by the nearest deadline."""
+def running_deadline() -> ColumnElement:
+    """The deadline a request is now running against, in SQL: the same answer as
+    :func:`workflow.deadlines.next_deadline` (respond until someone responded, claim while a task
+    waits on the board, resolve while it is handled, evaluate once resolved; none when it is over)."""
+    return case(
+        (Request.status.in_((Status.closed, Status.rejected, Status.merged)), null()),
+        (Request.status == Status.resolved, Request.evaluate_by),
+        (and_(Request.status == Status.open_task, Request.claim_by.is_not(None)), Request.claim_by),
+        (and_(Request.responded_at.is_(None), Request.respond_by.is_not(None)), Request.respond_by),
+        else_=Request.resolve_by,
+    )
+
+
+def desk_order() -> tuple:
+    """Every desk's order: 督办 marks first (red, then yellow; `true` sorts after `false`), then the
+    deadline each request is running against, nearest first."""
+    return ((Request.supervision == "red").desc(), (Request.supervision == "yellow").desc(),
+            running_deadline().asc().nulls_last(), Request.id)
+
+
+def desk_scope(actor: Actor) -> tuple[ColumnElement[bool], tuple[Status, ...]]:
+    """What a desk covers and the statuses its queue shows by default: community staff their
+    community, street officers their street's escalated requests, secretaries their scope."""
     if actor.role == Role.street_officer:
-        scope = Request.street_id == actor.street_id
-        default = (Status.street,)
-    elif actor.role in (Role.staff, Role.secretary):
+        return Request.street_id == actor.street_id, (Status.street,)
+    if actor.role in (Role.staff, Role.secretary):
         scope = (Request.community_id == actor.community_id) if actor.community_id is not None \
             else (Request.street_id == actor.street_id)
         default = COMMUNITY_QUEUE if actor.role == Role.staff else COMMUNITY_QUEUE + (Status.street, Status.resolved)
-    elif actor.role == Role.admin:
-        scope, default = Request.id.is_not(None), COMMUNITY_QUEUE + (Status.street,)
-    else:
-        scope, default = false(), ()
+        return scope, default
+    if actor.role == Role.admin:
+        return Request.id.is_not(None), COMMUNITY_QUEUE + (Status.street,)
+    return false(), ()
+
+
+def queue(session: Session, actor: Actor, *, statuses: Sequence[Status] | None = None,
+          limit: int = 50, offset: int = 0) -> Sequence[Request]:
+    """A desk's queue (see :func:`desk_scope`), supervision marks first, then the nearest running
+    deadline."""
+    scope, default = desk_scope(actor)
     wanted = tuple(statuses) if statuses else default
-    stmt = (
-        select(Request)
-        .where(scope, Request.status.in_(wanted))
-        # 督办 marks first (red, then yellow; `true` sorts after `false`), then the nearest deadline.
-        .order_by((Request.supervision == "red").desc(), (Request.supervision == "yellow").desc(),
-                  Request.resolve_by.asc().nulls_last(), Request.id)
-    )
+    stmt = select(Request).where(scope, Request.status.in_(wanted)).order_by(*desk_order())
     return session.scalars(_page(stmt, limit, offset)).all()
+
+
+def queue_counts(session: Session, actor: Actor) -> dict[Status, int]:
+    """How many requests of each of the desk's default statuses wait in its queue (0 included)."""
+    scope, default = desk_scope(actor)
+    rows = session.execute(
+        select(Request.status, func.count()).where(scope, Request.status.in_(default)).group_by(Request.status)
+    ).all()
+    found = {Status(s): n for s, n in rows}
+    return {s: found.get(s, 0) for s in default}
 
 
 def open_tasks(session: Session, member_id: int, now: datetime, *, limit: int = 50,
@@ -193,13 +261,28 @@ def duplicate_candidates(session: Session, request: Request, *, limit: int = 200
     return session.scalars(stmt).all()
 
 
-def member_claims(session: Session, member_id: int, *, live_only: bool = False,
+def member_claims(session: Session, member_id: int, *, live_only: bool = False, finished_only: bool = False,
                   limit: int = 50, offset: int = 0) -> Sequence[tuple[Claim, Request]]:
+    """The member's claims, newest first; ``live_only``: still worked on or checked; ``finished_only``:
+    the others (verified, released, withdrawn)."""
     stmt = select(Claim, Request).join(Request, Request.id == Claim.request_id).where(Claim.member_id == member_id)
     if live_only:
         stmt = stmt.where(Claim.status.in_(LIVE_CLAIM))
+    if finished_only:
+        stmt = stmt.where(Claim.status.not_in(LIVE_CLAIM))
     stmt = stmt.order_by(Claim.id.desc())
     return session.execute(_page(stmt, limit, offset)).all()
+
+
+def last_notes(session: Session, request_ids: Sequence[int], trigger: str) -> dict[int, str]:
+    """The note of each request's latest ``trigger`` event, e.g. why staff last sent a result back."""
+    if not request_ids:
+        return {}
+    latest = (select(func.max(RequestEvent.id))
+              .where(RequestEvent.request_id.in_(list(request_ids)), RequestEvent.trigger == trigger)
+              .group_by(RequestEvent.request_id))
+    rows = session.execute(select(RequestEvent.request_id, RequestEvent.note).where(RequestEvent.id.in_(latest)))
+    return {request_id: note for request_id, note in rows}
 
 
 def photo_ids(session: Session, request_id: int) -> list[int]:
