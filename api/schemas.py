@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflow import lifecycle
 from workflow.access import Actor
-from workflow.commands.handling import ROLE_KINDS
+from workflow.commands import handling
 from workflow.models import Account, Category, Claim, Evaluation, Request, RequestEvent, Role
 from workflow.repository import requests as repo
 
@@ -265,10 +265,9 @@ def category_out(category: Category, parent_code: str | None, locale: str) -> Ca
                        urgency=category.urgency.value, default_route=category.default_route.value)
 
 
-def actions_for(actor: Actor, request: Request) -> list[str]:
-    """Triggers from the current state open to the caller's role (the command still checks the rest)."""
-    kinds = ROLE_KINDS.get(actor.role, frozenset())
-    return [t.trigger for t in lifecycle.TRANSITIONS if request.status in t.sources and kinds & t.who]
+def actions_for(session: Session, actor: Actor, request: Request) -> list[str]:
+    """What the caller may do now (the role, the state and their relation to the request)."""
+    return handling.available(session, actor, request)
 
 
 def _sees_contact(actor: Actor, request: Request) -> bool:
@@ -294,7 +293,7 @@ def request_out(session: Session, actor: Actor, request: Request, locale: str) -
         resolved_at=request.resolved_at, closed_at=request.closed_at, respond_by=request.respond_by,
         first_respond_by=request.first_respond_by, first_resolve_by=request.first_resolve_by,
         resolve_by=request.resolve_by, claim_by=request.claim_by, evaluate_by=request.evaluate_by,
-        merged_into_id=request.merged_into_id, actions=actions_for(actor, request),
+        merged_into_id=request.merged_into_id, actions=actions_for(session, actor, request),
     )
 
 

@@ -32,9 +32,10 @@ def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
 
 @router.get("/requests/mine", response_model=list[s.RequestOut])
 def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
-    """What the caller brought in: a resident's reports, staff's inspections, a member's visits."""
+    """What the caller brought in: a resident's reports (and the requests their merged duplicates
+    joined, which they follow and may evaluate), staff's inspections, a member's visits."""
     with ctx.transaction() as tx:
-        rows = repo.mine(tx.session, tx.actor, limit=limit, offset=offset)
+        rows = repo.mine(tx.session, tx.actor, limit=limit, offset=offset, following=True)
         return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
 
 

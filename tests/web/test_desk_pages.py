@@ -13,7 +13,7 @@ from tests.helpers import act, get, in_community, submit
 from workflow.commands import intake, street
 from workflow.commands.intake import Submission
 from workflow.db import unit_of_work
-from workflow.models import OutboxMessage, OutboxStatus, Request, utcnow
+from workflow.models import OutboxMessage, OutboxStatus, Request, Status, utcnow
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
@@ -268,6 +268,10 @@ def test_escalate_whistle_supervise_return_and_resolve_at_the_street_office(brow
     assert card_ids(page := officer_2.get("/street/supervision")) == [] and "暂无挂黄牌或红牌" in page.text
     assert card_ids(officer_2.get("/street")) == []
     assert staff.get("/street/supervision").status_code == 403
+    # Once the request is over, nothing is left to supervise: it leaves the list (its history keeps the mark).
+    with unit_of_work(runtime.sessions) as session:
+        session.get(Request, rid).status = Status.closed
+    assert card_ids(officer.get("/street/supervision")) == []
 
 
 def test_admins_see_every_street(browser, client, world, runtime):

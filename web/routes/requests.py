@@ -86,9 +86,8 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
             "acts": acts,
             "act_fields": ACT_FIELDS,
             "act_labels": TRIGGER_LABELS,
-            "can_evaluate": bool(EVALUATION_TRIGGERS & set(r["actions"])) or _linked_can_evaluate(tx, request),
-            "can_supervise": role in (Role.street_officer, Role.secretary) and r["status"] not in
-            ("closed", "rejected", "merged"),
+            "can_evaluate": bool(EVALUATION_TRIGGERS & set(r["actions"])),
+            "can_supervise": street.may_supervise(tx.actor, request),
             "duplicates": duplicates,
             "calls": calls,
             "departments": departments,
@@ -108,12 +107,6 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
         context["page_errors"] = [message for key, fields in (errors or {}).items() if key not in shown
                                   for message in fields.values()]
     return page(ctx.request, "requests/detail.html", context, status=status)
-
-
-def _linked_can_evaluate(tx, request) -> bool:
-    """A resident whose duplicate was merged into this request may give their own verdict."""
-    return (tx.actor.role == Role.resident and request.status.value == "resolved"
-            and request.reporter_id != tx.actor.account_id)
 
 
 @router.get("/requests/{request_id}")

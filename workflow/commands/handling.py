@@ -50,6 +50,7 @@ from ..scoring import ledger
 from ..settings import Settings
 from ..validation import clean_text
 from . import photos as photo_cmds
+from .members import claim_allowance
 
 # Which kinds of actor (lifecycle.KINDS) each account role can ever be.
 ROLE_KINDS: dict[str, frozenset[str]] = {
@@ -211,6 +212,25 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
     raise AssertionError(kind)  # pragma: no cover
 
 
+def available(session: Session, actor: Actor, request: Request) -> list[str]:
+    """The triggers ``actor`` may fire on ``request`` now: allowed from its state, open to their role,
+    and passing the same relation checks as :func:`fire` (their claim, their registration, their
+    report). A resident following a merged duplicate may ``evaluate`` a resolved request until they
+    have given their verdict on this round. Pages and API offer exactly these acts."""
+    out = []
+    for trigger in lifecycle.available_triggers(request.status):
+        try:
+            _check_relation(session, actor, request, trigger, lifecycle.who_may(trigger))
+        except Forbidden:
+            continue
+        out.append(trigger)
+    if not out and actor.role == Role.resident and request.status == Status.resolved \
+            and request.reporter_id != actor.account_id and links.is_linked(session, request.id, actor.account_id) \
+            and repo.evaluation_by(session, request.id, request.round, actor.account_id) is None:
+        out.append("evaluate")
+    return out
+
+
 # --- input helpers -----------------------------------------------------------------------------
 
 def _text(params: dict, key: str, *, code: str, message, limit: int = MAX_TEXT, required: bool = True) -> str:
@@ -275,19 +295,17 @@ def _claim(session, settings, actor, request, params, now):
               time=request.zone_offer_until.isoformat(timespec="minutes")),
             code="offered_to_zone", details={"until": request.zone_offer_until.isoformat()},
         )
-    member = session.get(Member, actor.member_id, with_for_update=True)
-    limit = member.claim_limit or settings.default_claim_limit
-    held = repo.count_live_claims(session, member.id)
+    held, limit = claim_allowance(session, settings, actor.member_id, lock=True)
     if held >= limit:
         raise Conflict(
             _("You already hold {held} open tasks; the limit is {limit}.", held=held, limit=limit),
             code="claim_limit_reached",
             details={"held": held, "limit": limit},
         )
-    claim = Claim(request_id=request.id, member_id=member.id, round=request.round, claimed_at=now)
+    claim = Claim(request_id=request.id, member_id=actor.member_id, round=request.round, claimed_at=now)
     session.add(claim)
     session.flush()
-    return _note(params), {"claim_id": claim.id, "member_id": member.id}
+    return _note(params), {"claim_id": claim.id, "member_id": actor.member_id}
 
 
 def _release(session, settings, actor, request, params, now):

@@ -84,9 +84,10 @@ def set_claim_limit(session: Session, actor: Actor, member_id: int, limit: int |
     return member
 
 
-def claim_allowance(session: Session, settings: Settings, member_id: int) -> tuple[int, int]:
+def claim_allowance(session: Session, settings: Settings, member_id: int, *, lock: bool = False) -> tuple[int, int]:
     """(open claims the member holds, how many they may hold at once): their own limit set by staff,
-    else the configured default. The claim command enforces the same figures."""
-    member = session.get(Member, member_id)
+    else the configured default. The claim command enforces these figures with ``lock=True``,
+    which locks the member's row so that one member's simultaneous claims cannot overrun it."""
+    member = session.get(Member, member_id, with_for_update=lock)
     limit = (member.claim_limit if member is not None else None) or settings.default_claim_limit
     return requests_repo.count_live_claims(session, member_id), limit

@@ -201,6 +201,11 @@ def supervision_marks(session: Session, actor: Actor, *, limit: int = 50, offset
             for r, e, a in street_repo.supervised(session, scope, limit=limit, offset=offset)]
 
 
+def may_supervise(actor: Actor, request: Request) -> bool:
+    """Whether ``actor`` may set a supervision mark on ``request`` (one they can see) now."""
+    return actor.role in (Role.street_officer, Role.secretary) and request.status not in lifecycle.TERMINAL
+
+
 def supervise(session: Session, actor: Actor, request_id: int, level: Any, reason: Any = "", *,
               now: datetime | None = None) -> Request:
     """督办: a street officer or secretary marks a request normal, yellow or red."""

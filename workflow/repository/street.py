@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
+from ..lifecycle import TERMINAL
 from ..models import Account, Department, Request, RequestEvent, Status, Supervision, WhistleCall
 from .requests import desk_order, running_deadline
 
@@ -122,7 +123,10 @@ def supervised(session: Session, scope: ColumnElement[bool], *, limit: int = 50,
         .join(latest, latest.c.request_id == Request.id)
         .join(RequestEvent, RequestEvent.id == latest.c.event_id)
         .outerjoin(Account, Account.id == RequestEvent.actor_id)
-        .where(scope, Request.supervision.in_((Supervision.yellow.value, Supervision.red.value)))
+        # Only requests still open: a finished request keeps its mark in its history, but there is
+        # nothing left to supervise and the mark can no longer be cleared.
+        .where(scope, Request.supervision.in_((Supervision.yellow.value, Supervision.red.value)),
+               Request.status.not_in(TERMINAL))
         .order_by(*desk_order())
         .limit(limit)
         .offset(offset)
