@@ -14,6 +14,7 @@ import web
 from handlers.broker import describe
 from handlers.runtime import Runtime
 from web import errors as web_errors
+from web.limits import BodyLimitMiddleware
 from web.session import SessionCookieMiddleware
 from workflow.db import unit_of_work
 from workflow.settings import Settings, get_settings
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in web.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
+    # The body limit answers inside the session cookie middleware, so its 413 page sets the cookie
+    # its CSRF token belongs to.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SessionCookieMiddleware)
 
     @app.get("/healthz", tags=["operations"])

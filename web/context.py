@@ -20,7 +20,7 @@ from handlers.runtime import Runtime
 from workflow.access import Actor
 from workflow.commands import accounts
 from workflow.db import unit_of_work
-from workflow.errors import DomainError, Forbidden, PayloadTooLarge, Unauthorized
+from workflow.errors import DomainError, Forbidden, Unauthorized
 from workflow.i18n import _
 from workflow.models import Account
 from workflow.settings import Settings
@@ -103,14 +103,8 @@ def get_web_ctx(request: Request) -> WebCtx:
 
 
 async def form_data(request: Request, ctx: WebCtx = Depends(get_web_ctx)) -> FormData:
-    """The posted form, after its CSRF token is checked. Refuses an oversized body before reading it
-    (413) and a form without the session's token (403). Uploads stay spooled files."""
-    settings = ctx.settings
-    limit = settings.max_photo_bytes * 10 + 1024 * 1024
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise PayloadTooLarge(_("The upload is too large: at most 9 photos of {mb} MB each.",
-                                mb=settings.max_photo_bytes // (1024 * 1024) or 1), code="payload_too_large")
+    """The posted form, after its CSRF token is checked (403 without it). Its size was checked
+    before it was read (web/limits.py). Uploads stay spooled files."""
     try:
         form = await request.form(max_files=20, max_fields=200)
     except DomainError:

@@ -7,6 +7,8 @@ them, leaving anything that does not convert as it is so the command's own messa
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import FormData
 
 from workflow.commands import photos as photo_cmds
@@ -45,6 +47,15 @@ def errors_of(ctx: WebCtx, exc: DomainError, fields: tuple[str, ...] = ()) -> di
     if field in fields:
         return {field: message}
     return {"_form": message}
+
+
+def number(raw: object, maximum: int = 2_147_483_647) -> int | None:
+    """A whole number from 1 to ``maximum`` written in ASCII digits, else None (``"²"`` and
+    ``"٣"`` are digits to ``str.isdigit`` but not numbers anyone typed into an address)."""
+    if not isinstance(raw, str) or re.fullmatch(r"[0-9]{1,10}", raw) is None:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= maximum else None
 
 
 def to_int(raw):

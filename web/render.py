@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -144,6 +145,10 @@ def activate(request: Request) -> str:
     return locale
 
 
+PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+                "X-Content-Type-Options": "nosniff"}
+
+
 def page(request: Request, template: str, context: dict | None = None, *, status: int = 200,
          headers: dict | None = None) -> HTMLResponse:
     """Render ``template`` as a full page for this request's user."""
@@ -167,11 +172,23 @@ def page(request: Request, template: str, context: dict | None = None, *, status
         "nav_active": max((link.href for link in links if path == link.href or path.startswith(link.href + "/")),
                           key=len, default=None),
         "path": path,
-        "current": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "current": _here(request),
         **context,
     }
     html = env.get_template(template).render(values)
-    return HTMLResponse(html, status_code=status, headers=headers)
+    # Pages show personal data: no shared cache keeps them, and no other site frames them.
+    return HTMLResponse(html, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
+
+
+def _here(request: Request) -> str:
+    """Where the language switch comes back to: this page, or for a page answering a form post
+    (an error shown beside a field) the page the form was on, since its address only takes posts."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return "/"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""), "/")
 
 
 def redirect(url: str, status: int = 303) -> RedirectResponse:

@@ -21,6 +21,7 @@ from workflow.settings import Settings
 COOKIE = "sbp_session"
 CSRF_FIELD = "csrf_token"
 _STATE_KEY = "web_session"
+MAX_FLASHES = 3
 
 
 @dataclass
@@ -43,7 +44,7 @@ class WebSession:
 
     def flash(self, kind: str, message: str) -> None:
         """Show ``message`` (already in the user's language) on the next page rendered."""
-        self.flashes.append((kind, message))
+        self.flashes = [*self.flashes, (kind, message)][-MAX_FLASHES:]  # the cookie stays small
         self.dirty = True
 
     def pop_flashes(self) -> list[tuple[str, str]]:
@@ -93,7 +94,7 @@ def cookie_header(scope: Scope) -> bytes | None:
         return None
     settings: Settings = state["web_session_settings"]
     value = _serializer(settings).dumps(session.dump())
-    secure = "; Secure" if scope.get("scheme") == "https" else ""
+    secure = "; Secure" if settings.secure_cookies or scope.get("scheme") == "https" else ""
     return (f"{COOKIE}={value}; Path=/; Max-Age={settings.token_ttl_hours * 3600}; "
             f"HttpOnly; SameSite=Lax{secure}").encode("latin-1")
 

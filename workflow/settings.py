@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Shanghai", description="Local time zone for periods and deadlines.")
     token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of a login token in hours.")
     media_dir: str = Field("media", description="Directory where uploaded photos are stored.")
+    secure_cookies: bool = Field(
+        False, description="Always mark the pages' session cookie Secure. Without it the cookie is Secure when the "
+        "request came over https as uvicorn sees it (behind a TLS proxy on another host, set this or uvicorn's "
+        "FORWARDED_ALLOW_IPS).")
     max_photo_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest photo accepted, in bytes.")
     worker_threads: int = Field(4, ge=1, le=64, description="Threads of the in-process or dramatiq worker.")
     relay_interval_seconds: float = Field(

@@ -56,3 +56,21 @@ def test_an_act_the_request_has_moved_past_gets_the_409_message_on_the_page(brow
     assert page.status_code == 409
     assert 'class="form-error"' in page.text
     assert 'data-status="open_task"' in page.text
+
+
+def test_a_chunked_body_without_its_length_is_refused_before_it_is_read(browser, client, world):
+    def body():
+        yield b"csrf_token=x&username=a&password="
+        yield b"0" * 100_000
+
+    page = browser.client.post("/login", content=body(), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert page.status_code == 411 and "<html" in page.text
+    api = client.post("/api/v1/photos", content=body(), headers={**world.headers("resident_a"),
+                                                                "content-type": "multipart/form-data; boundary=x"})
+    assert api.status_code == 411 and api.json()["error"]["code"] == "length_required"
+
+
+def test_a_plain_form_over_64_kib_gets_the_413_page(browser):
+    browser.get("/login")
+    page = browser.post("/login", {"username": "a" * 70_000, "password": "x"})
+    assert page.status_code == 413 and "内容过大" in page.text

@@ -73,3 +73,29 @@ def test_error_pages_speak_the_users_language_and_show_no_trace(browser):
     browser.set_language("en")
     page = browser.get("/requests/abc")
     assert page.status_code == 404 and "Page not found" in page.text
+
+
+def test_logging_in_over_a_login_ends_the_earlier_one(browser):
+    browser.login("resident_a")
+    earlier = browser.client.cookies.get("sbp_session")
+    browser.login("resident_b")
+    browser.client.cookies.clear()
+    browser.client.cookies.set("sbp_session", earlier)
+    assert browser.get("/my/requests", follow_redirects=False).status_code == 303
+
+
+def test_pages_are_not_cached_or_framed_and_the_cookie_can_be_forced_secure(browser, runtime):
+    page = browser.get("/login")
+    assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
+    assert "Secure" not in page.headers["set-cookie"]  # plain http, as the test client speaks
+    runtime.settings.secure_cookies = True
+    browser.client.cookies.clear()
+    assert "; Secure" in browser.get("/login").headers["set-cookie"]
+
+
+def test_addresses_with_odd_digits_are_ordinary_pages_not_errors(browser):
+    browser.login("staff_a")
+    for url in ("/desk?page=²", "/desk/inspection?community_id=²", "/desk?page=99999999999999999999"):
+        assert browser.get(url).status_code == 200, url
+    browser.login("secretary_a")
+    assert browser.get("/dashboard?unit=community-99999999999999999999999").status_code == 200

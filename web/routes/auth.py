@@ -35,6 +35,12 @@ def login_form(next: str = Query("", max_length=500), ctx: WebCtx = Depends(get_
     return page(ctx.request, "auth/login.html", {"next": safe_next(next, ""), "errors": {}, "username": ""})
 
 
+def _end_previous_login(tx, ctx: WebCtx) -> None:
+    """Logging in over a login ends the earlier one on the server, not only in this cookie."""
+    if ctx.session.token:
+        accounts.logout(tx.session, ctx.settings, ctx.session.token)
+
+
 @router.post("/login")
 def login(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ctx)):
     username, password = forms.text(form, "username"), form.get("password") or ""
@@ -42,6 +48,7 @@ def login(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ctx
     try:
         with ctx.transaction(auth=False) as tx:
             token, _row, account = accounts.login(tx.session, ctx.settings, username, str(password))
+            _end_previous_login(tx, ctx)
             role = account.role.value
             ctx.request.state.web_user = WebUser.of(account)
     except DomainError as exc:
@@ -92,6 +99,7 @@ def signup(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ct
                 display_name=values["display_name"], phone=values["phone"] or None,
                 community_id=forms.integer(form, "community_id") if values["community_id"] else None)
             token, _row = accounts.issue_token(tx.session, ctx.settings, account)
+            _end_previous_login(tx, ctx)
     except DomainError as exc:
         values.pop("password")
         return _signup_page(ctx, values, forms.errors_of(ctx, exc, SIGNUP_FIELDS), status=exc.status)

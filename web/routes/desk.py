@@ -16,6 +16,7 @@ from workflow.commands import street
 from workflow.lifecycle import STATUS_LABELS
 from workflow.repository import requests as repo
 
+from .. import forms
 from ..context import WebCtx, get_web_ctx
 from ..render import page
 from ..views import SUPERVISION_LABELS, request_card
@@ -31,7 +32,7 @@ SUPERVISION_ROLES = ("street_officer", "secretary", "admin")
 def _page_number(request: Request) -> int:
     """``?page=`` as a number from 1; anything else is the first page."""
     raw = request.query_params.get("page", "")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return forms.number(raw, 99_999) or 1
 
 
 def _pager(request: Request, number: int, more: bool, **params) -> dict:

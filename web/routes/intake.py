@@ -158,7 +158,7 @@ def _submit(ctx: WebCtx, form: FormData, spec: IntakeForm):
 
 def _chosen(raw: str) -> int | None:
     """``?community_id=`` from the chooser; anything but a number means "the default"."""
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
+    return forms.number(raw, MAX_ID)
 
 
 @router.get("/report")
