@@ -31,14 +31,28 @@ SATISFACTION_LABELS = {
     "basically_satisfied": _("Basically satisfied"),
     "unsatisfied": _("Unsatisfied"),
 }
+# The parts of a member's composite score ("why this rank").
+PART_LABELS = {"quality": _("Quality"), "hours": _("Service hours"), "points": _("Points")}
 SUPERVISION_LABELS = {"normal": _("No mark"), "yellow": _("Yellow mark"), "red": _("Red mark")}
 
 
+def _row(session: Session, model, key: int | None):
+    """A reference row (category, community, grid, building) read once per page: the session's
+    identity map holds rows only while something refers to them, so a list page keeps them here
+    and twenty cards of one community cost one query, not twenty."""
+    if key is None:
+        return None
+    kept = session.info.setdefault("web_rows", {})
+    if (model, key) not in kept:
+        kept[(model, key)] = session.get(model, key)
+    return kept[(model, key)]
+
+
 def _names(session: Session, request: Request, locale: str) -> dict[str, Any]:
-    category = session.get(Category, request.category_id)
-    community = session.get(Community, request.community_id)
-    grid = session.get(Grid, request.grid_id) if request.grid_id else None
-    building = session.get(Building, request.building_id) if request.building_id else None
+    category = _row(session, Category, request.category_id)
+    community = _row(session, Community, request.community_id)
+    grid = _row(session, Grid, request.grid_id)
+    building = _row(session, Building, request.building_id)
     return {
         "category_name": category.name_en if locale == "en" else category.name_zh,
         "community_name": community.name if community else "",

@@ -11,9 +11,7 @@ from pydantic import BaseModel, Field
 
 from workflow import audit
 from workflow.access import require_admin, require_member
-from workflow.errors import ServiceUnavailable
-from workflow.exports import FontMissing, unit_report_pdf, unit_report_xlsx
-from workflow.i18n import _
+from workflow.exports import PDF, XLSX, unit_report_file
 from workflow.models import ScopeKind
 from workflow.scoring import policy as policies
 from workflow.scoring import runs, unit_report, views
@@ -27,7 +25,6 @@ router = APIRouter(tags=["scores"], responses={401: {"model": s.ErrorOut}, 403: 
 Period = Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The period, YYYY-MM (named by the month it ends in).",
               examples=["2026-10"])
 UnitKindPath = Literal["street", "community", "grid", "member"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/scores/{period}/units/{unit_kind}/{unit_id}")
@@ -131,34 +128,25 @@ def unit_report_json(unit_id: s.DbId, period: str = Period, ctx: Ctx = Depends(g
                                    ctx.locale)
 
 
-def _filename(report, suffix: str) -> str:
-    return f"unit-report-{report.period}.{suffix}"
+def _download(ctx: Ctx, unit_id: int, period: str, kind: str) -> Response:
+    with ctx.transaction() as tx:
+        report = unit_report.build(tx.session, ctx.settings, tx.actor, unit_id, period)
+    body, media_type, name = unit_report_file(report, kind, ctx.locale, ctx.settings.pdf_font)
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/reports/units/{unit_id}/{period}/xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}}})
 def unit_report_excel(unit_id: s.DbId, period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> Response:
     """The same report as an Excel workbook."""
-    with ctx.transaction() as tx:
-        report = unit_report.build(tx.session, ctx.settings, tx.actor, unit_id, period)
-    return Response(unit_report_xlsx(report, ctx.locale), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{_filename(report, "xlsx")}"'})
+    return _download(ctx, unit_id, period, "xlsx")
 
 
 @router.get("/reports/units/{unit_id}/{period}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}, 503: {"model": s.ErrorOut}})
+            responses={200: {"content": {PDF: {}}}, 503: {"model": s.ErrorOut}})
 def unit_report_document(unit_id: s.DbId, period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> Response:
     """The same report as a PDF, in a font that renders Chinese (SHOUBANPING_PDF_FONT)."""
-    with ctx.transaction() as tx:
-        report = unit_report.build(tx.session, ctx.settings, tx.actor, unit_id, period)
-    try:
-        body = unit_report_pdf(report, ctx.locale, ctx.settings.pdf_font)
-    except FontMissing as exc:
-        raise ServiceUnavailable(_("PDF reports need a Chinese font on the server: install the Debian package "
-                                "fonts-wqy-zenhei or set SHOUBANPING_PDF_FONT."), code="pdf_font_missing",
-                              details={"problem": str(exc)}) from exc
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{_filename(report, "pdf")}"'})
+    return _download(ctx, unit_id, period, "pdf")
 
 
 # --- the scoring policy ----------------------------------------------------------------------------

@@ -5,8 +5,9 @@ what, and the English switch."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import openpyxl
 from sqlalchemy import update
@@ -17,6 +18,11 @@ from workflow.db import unit_of_work
 from workflow.models import Community, Role
 
 PASSWORD = "another-long-pass"
+
+
+def _running(runtime) -> str:
+    """The period running now, in the configured time zone."""
+    return datetime.now(ZoneInfo(runtime.settings.timezone)).strftime("%Y-%m")
 
 
 def _tile(page, rate: str) -> str:
@@ -122,11 +128,11 @@ def test_the_dashboard_shows_the_rates_and_they_change_after_a_recompute(browser
 
 def test_the_period_picker_and_its_errors(browser, world, runtime):
     browser.login("secretary_a")
-    page = browser.get("/dashboard?period=2026-10")
-    assert 'data-period="2026-10"' in page.text and "2026年10月" in page.text
-    assert 'href="/dashboard?period=2026-09&amp;' in page.text and 'href="/dashboard?period=2026-11&amp;' in page.text
+    page = browser.get("/dashboard?period=2026-05")
+    assert 'data-period="2026-05"' in page.text and "2026年5月" in page.text
+    assert 'href="/dashboard?period=2026-04&amp;' in page.text and 'href="/dashboard?period=2026-06&amp;' in page.text
     current = browser.get("/dashboard")
-    assert 'data-period="2026-11"' in current.text and 'rel="next"' not in current.text
+    assert f'data-period="{_running(runtime)}"' in current.text and 'rel="next"' not in current.text
     bad = browser.get("/dashboard?period=2026-13")
     assert bad.status_code == 422 and 'id="period-error"' in bad.text and "YYYY-MM" in bad.text
     future = browser.get("/dashboard?period=2999-01")
@@ -200,7 +206,7 @@ def test_publishing_an_ended_period_once_and_the_refusals(browser, world, runtim
                                                     "republish": "1", "reason": "补录漏登记", "back": "dashboard"})
     assert redo.status_code == 200 and redo.url.path == "/dashboard" and "已发布，第 2 版" in redo.text
 
-    running = browser.post("/scores/2026-11/publish", {"scope_kind": "community", "scope_id": community})
+    running = browser.post(f"/scores/{_running(runtime)}/publish", {"scope_kind": "community", "scope_id": community})
     assert running.status_code == 409 and "结束后" in running.text
     other = browser.post("/scores/2026-09/publish", {"scope_kind": "community", "scope_id": world.ids["community_B"]})
     assert other.status_code == 403
@@ -280,3 +286,14 @@ def test_english_translates_the_pages_and_formats_for_the_locale(browser, world,
     page = browser.get("/rankings?period=2026-09")
     assert "Rankings" in page.text and "Grade quotas" in page.text and "Competent" in page.text
     assert "Member assessment" in browser.get("/assessment?period=2026-09").text
+
+
+def test_why_this_rank_names_an_unsatisfied_verdict(browser, world, runtime):
+    _backdate_registrations(runtime)
+    _task(runtime, world, "member_2", at=SEPT, appraisal=4, satisfaction="unsatisfied", solved=False)
+    browser.login("secretary_a")
+    why = browser.get(f"/rankings/members/{world.actors['member_2'].member_id}?period=2026-09"
+                      f"&community_id={world.ids['community_A']}")
+    assert why.status_code == 200
+    row = why.text.split("<tr data-request-id=")[1].split("</tr>")[0]
+    assert "不满意 · 未解决" in row

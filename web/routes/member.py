@@ -24,7 +24,7 @@ from workflow.scoring import periods, runs, views
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
 from ..render import page, redirect
-from ..views import SATISFACTION_LABELS, request_card
+from ..views import PART_LABELS, SATISFACTION_LABELS, request_card
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +40,6 @@ CLAIM_LABELS = {
     "released": _("Given back"),
     "withdrawn": _("Taken back by staff"),
 }
-PART_LABELS = {"quality": _("Quality"), "hours": _("Service hours"), "points": _("Points")}
 
 
 # --- 双报到: registrations -------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from starlette.datastructures import FormData
 
 from api.schemas import DbId
 from workflow.access import require_admin
-from workflow.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
-from workflow.exports import FontMissing, unit_report_pdf, unit_report_xlsx
+from workflow.errors import DomainError, InvalidInput, NotFound
+from workflow.exports import unit_report_file
 from workflow.i18n import _
 from workflow.models import ScopeKind, utcnow
 from workflow.scoring import periods, runs, unit_report, views
@@ -27,15 +27,12 @@ from workflow.scoring import periods, runs, unit_report, views
 from .. import charts, forms
 from ..context import WebCtx, form_data, get_web_ctx
 from ..render import page, redirect
+from ..views import PART_LABELS, SATISFACTION_LABELS
 
 router = APIRouter(include_in_schema=False)
 
 READERS = ("secretary", "admin")
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PART_LABELS = {"quality": _("Quality"), "hours": _("Service hours"), "points": _("Points")}
-SATISFACTION = {"satisfied": _("Satisfied"), "basically_satisfied": _("Basically satisfied"),
-                "dissatisfied": _("Dissatisfied")}
 # Sort keys of the assessment table: (row key, largest first by default).
 SORTS = {"rank": ("rank", False), "name": ("name", False), "community": ("community", False),
          "unit": ("unit", False), "tasks": ("tasks", True), "hours": ("hours", True),
@@ -79,7 +76,7 @@ def _scope(tx, scope: str | None, scope_id: int | None, unit: str | None) -> tup
     choices = views.readable_scopes(tx.session, tx.actor)
     if unit and "-" in unit:
         kind, _sep, raw = unit.partition("-")
-        scope, scope_id = kind, int(raw) if raw.isdigit() else None
+        scope, scope_id = kind, forms.number(raw)
     if scope in ("community", "street") and scope_id is not None:
         return scope, scope_id, choices
     if scope in ("community", "street"):
@@ -197,7 +194,7 @@ def why_this_rank(member_id: DbId, period: str | None = Query(None, max_length=2
                                            community_id)
         records = [_dated(r) for r in breakdown["records"]]
         context = {**_nav(ctx, tx, period), "member": breakdown["member"], "records": records,
-                   "community_id": community_id, "part_labels": PART_LABELS, "satisfaction": SATISFACTION,
+                   "community_id": community_id, "part_labels": PART_LABELS, "satisfaction": SATISFACTION_LABELS,
                    "errors": errors}
     return page(ctx.request, "secretary/breakdown.html", context, status=422 if errors else 200)
 
@@ -280,26 +277,11 @@ def recompute(period: str = Path(pattern=PERIOD), form: FormData = Depends(form_
 
 # --- 双报告: reports to home units -----------------------------------------------------------------
 
-def _report(ctx: WebCtx, unit_id: int, period: str):
+@router.get("/reports/{unit_id}/{period}.{kind}")
+def report_file(unit_id: DbId, period: str = Path(pattern=PERIOD), kind: str = Path(pattern="^(xlsx|pdf)$"),
+                ctx: WebCtx = Depends(get_web_ctx)):
+    """双报告: the unit report as the JSON API serves it, with the login of the page."""
     with ctx.transaction() as tx:
-        return unit_report.build(tx.session, ctx.settings, tx.actor, unit_id, period)
-
-
-@router.get("/reports/{unit_id}/{period}.xlsx")
-def report_xlsx(unit_id: DbId, period: str = Path(pattern=PERIOD), ctx: WebCtx = Depends(get_web_ctx)):
-    report = _report(ctx, unit_id, period)
-    return Response(unit_report_xlsx(report, ctx.locale), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="unit-report-{period}.xlsx"'})
-
-
-@router.get("/reports/{unit_id}/{period}.pdf")
-def report_pdf(unit_id: DbId, period: str = Path(pattern=PERIOD), ctx: WebCtx = Depends(get_web_ctx)):
-    report = _report(ctx, unit_id, period)
-    try:
-        body = unit_report_pdf(report, ctx.locale, ctx.settings.pdf_font)
-    except FontMissing as exc:
-        raise ServiceUnavailable(_("PDF reports need a Chinese font on the server: install the Debian package "
-                                   "fonts-wqy-zenhei or set SHOUBANPING_PDF_FONT."), code="pdf_font_missing",
-                                 details={"problem": str(exc)}) from exc
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="unit-report-{period}.pdf"'})
+        report = unit_report.build(tx.session, ctx.settings, tx.actor, unit_id, period)
+    body, media_type, name = unit_report_file(report, kind, ctx.locale, ctx.settings.pdf_font)
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})

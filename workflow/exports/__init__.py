@@ -1,8 +1,29 @@
 """Exports of the 双报到 report to a member's home unit: an .xlsx workbook and a PDF."""
 
+from ..errors import ServiceUnavailable
+from ..i18n import _
 from .fonts import FontMissing
 from .model import UnitReport, UnitReportRow
 from .pdf import unit_report_pdf
 from .xlsx import unit_report_xlsx
 
-__all__ = ["FontMissing", "UnitReport", "UnitReportRow", "unit_report_pdf", "unit_report_xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+
+
+def unit_report_file(report: UnitReport, kind: str, locale: str, font: str | None) -> tuple[bytes, str, str]:
+    """The report as a downloadable file: (content, media type, file name). ``kind`` is xlsx or pdf.
+    A PDF needs a font with Chinese glyphs; without one this is a 503 ``pdf_font_missing``."""
+    name = f"unit-report-{report.period}.{kind}"
+    if kind == "xlsx":
+        return unit_report_xlsx(report, locale), XLSX, name
+    try:
+        return unit_report_pdf(report, locale, font), PDF, name
+    except FontMissing as exc:
+        raise ServiceUnavailable(_("PDF reports need a Chinese font on the server: install the Debian package "
+                                   "fonts-wqy-zenhei or set SHOUBANPING_PDF_FONT."), code="pdf_font_missing",
+                                 details={"problem": str(exc)}) from exc
+
+
+__all__ = ["PDF", "XLSX", "FontMissing", "UnitReport", "UnitReportRow", "unit_report_file", "unit_report_pdf",
+           "unit_report_xlsx"]
