@@ -73,6 +73,7 @@ def test_refused_reports_show_the_error_beside_the_field_and_keep_what_was_typed
     page = report(browser, world, "", address="小区东门")
     assert page.status_code == 422 and 'id="description-error"' in page.text and "请描述" in page.text
     assert 'value="小区东门"' in page.text and 'value="disputes.noise" selected' in page.text
+    assert "请重新选择照片" in page.text  # a browser never keeps chosen files across a post
 
     page = report(browser, world, typed, category="no.such")
     assert page.status_code == 422 and 'id="category-error"' in page.text

@@ -297,3 +297,20 @@ def test_why_this_rank_names_an_unsatisfied_verdict(browser, world, runtime):
     assert why.status_code == 200
     row = why.text.split("<tr data-request-id=")[1].split("</tr>")[0]
     assert "不满意 · 未解决" in row
+
+
+def test_an_administrator_of_a_new_installation_lands_on_an_empty_dashboard(runtime):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.conftest import _HASH
+    from tests.web.conftest import Browser
+
+    with unit_of_work(runtime.sessions) as session:
+        accounts.create_account(session, username="root", password="", password_hash=_HASH, display_name="root",
+                                role=Role.admin)
+    with TestClient(create_app(runtime.settings, runtime)) as client:
+        browser = Browser(client)
+        assert browser.login("root") == "/dashboard"
+        page = browser.get("/dashboard")
+        assert page.status_code == 200 and 'data-empty="no-streets"' in page.text and "还没有街道或社区" in page.text

@@ -134,6 +134,9 @@ def dashboard_page(ctx: WebCtx, period: str | None, scope: str | None, scope_id:
     with ctx.transaction(roles=READERS) as tx:
         period, period_errors = _period(ctx, tx, period)
         errors.update(period_errors)
+        if not views.readable_scopes(tx.session, tx.actor):
+            # A new installation: no street yet. The administrator's home says so, not a 404.
+            return page(ctx.request, "secretary/empty.html", {**_nav(ctx, tx, period)})
         kind, scope_id, choices = _scope(tx, scope, scope_id, unit)
         rates = views.unit_rates(tx.session, ctx.settings, tx.actor, kind, scope_id, period)
         trend = views.trend(tx.session, ctx.settings, tx.actor, kind, scope_id, period)
