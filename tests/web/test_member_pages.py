@@ -165,7 +165,7 @@ def test_claim_report_send_back_verify_and_my_record(browser, client, world, run
     for entry in record["points"]["entries"]:
         assert entry["reason_label"] in ledger
     assert "任务通过核查" in ledger and f'href="/requests/{rid}"' in ledger
-    tasks = html.split('class="table tasks-scored"')[1].split("</table>")[0]
+    tasks = html.split('class="table tasks"')[1].split("</table>")[0]
     assert f'data-request-id="{rid}"' in tasks and "5/5" in tasks
     # One verified task is below the gate of the ranking: the page says why.
     assert record["eligible"] is False
