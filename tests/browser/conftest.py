@@ -34,6 +34,13 @@ def playwright_driver():
         yield driver
 
 
+def follow(page: Page, locator) -> None:
+    """Click something that loads a new page (a link, a form's button) and wait for that page, not
+    the one the click happened on."""
+    with page.expect_navigation():
+        locator.click()
+
+
 class Person:
     """One person at their own browser."""
 
@@ -56,8 +63,7 @@ class Person:
         page = self.goto("/login")
         page.get_by_label(re.compile("用户名|Username")).fill(username)
         page.get_by_label(re.compile("密码|Password")).fill(password)
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state()
+        follow(page, page.locator("main form button[type=submit]"))
         return page
 
     def shot(self, label: str) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import follow
+
 pytestmark = pytest.mark.browser
 
 
@@ -15,13 +17,11 @@ def test_login_and_the_language_switch_in_chromium(people):
     resident.shot("front-door-zh")
     page = resident.login("resident_a")
     assert "resident_a" in page.locator(".account").inner_text()
-    page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="English"))
     assert page.locator("html").get_attribute("lang") == "en"
     assert "Log out" in page.locator(".account").inner_text()
     resident.shot("front-door-en")
-    page.get_by_role("button", name="中文").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="中文"))
     assert "退出" in page.locator(".account").inner_text()
 
 
@@ -31,8 +31,7 @@ def test_a_form_posted_from_another_site_is_refused(people, live_server):
     victim.login("resident_a")
     page = victim.page
     page.set_content(f'<form method="post" action="{live_server}/logout"><button>go</button></form>')
-    page.locator("button").click()
-    page.wait_for_load_state()
+    follow(page, page.locator("button"))
     assert "csrf_failed" in page.content() or "表单已过期" in page.content()
     # Still logged in: the forged logout did nothing.
     page = victim.goto("/login")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import Person, wrong_language
+from tests.browser.conftest import Person, follow, wrong_language
 from tests.test_photos import png
 
 pytestmark = pytest.mark.browser
@@ -42,12 +42,10 @@ class Visitor:
         self.person.shot(label)
 
     def click_nav(self, name: str) -> None:
-        self.page.locator("nav.menu").get_by_role("link", name=name).click()
-        self.page.wait_for_load_state()
+        follow(self.page, self.page.locator("nav.menu").get_by_role("link", name=name))
 
     def check_english(self) -> None:
-        self.page.locator("form.lang button").click()
-        self.page.wait_for_load_state()
+        follow(self.page, self.page.locator("form.lang button"))
         for path in dict.fromkeys(self.visited):
             self.person.goto(path)
             assert self.page.locator("html").get_attribute("lang") == "en"
@@ -82,8 +80,7 @@ def test_the_whole_loop_by_clicking(people, runtime, world):
     page.locator("form.intake input[name=photos]").set_input_files(
         [{"name": "stairwell.png", "mimeType": "image/png", "buffer": png(8, 8)}])
     resident.seen("resident-report-form")
-    page.locator("form.intake button[type=submit]").click()
-    page.wait_for_load_state()
+    follow(page, page.locator("form.intake button[type=submit]"))
     match = re.search(r"/requests/(\d+)/received", page.url)
     assert match, page.url
     rid = int(match.group(1))
@@ -99,8 +96,7 @@ def test_the_whole_loop_by_clicking(people, runtime, world):
     card = member.page.locator(f'[data-request-id="{rid}"]')
     assert XSS in card.inner_text()
     member.seen("member-task-board")
-    card.get_by_role("button").click()
-    member.page.wait_for_load_state()
+    follow(member.page, card.get_by_role("button"))
     assert member.page.locator("article.request").get_attribute("data-status") == "claimed"
     member.page.locator("#act-report_result summary").click()
     form = member.page.locator("#act-report_result form")
@@ -108,8 +104,7 @@ def test_the_whole_loop_by_clicking(people, runtime, world):
     form.locator("input[name=hours]").fill("1.5")
     form.locator("input[name=photos]").set_input_files(
         [{"name": "after.png", "mimeType": "image/png", "buffer": png(6, 6)}])
-    form.locator("button[type=submit]").click()
-    member.page.wait_for_load_state()
+    follow(member.page, form.locator("button[type=submit]"))
     assert member.page.locator("article.request").get_attribute("data-status") == "verifying"
     member.seen("member-request-reported")
     member.click_nav("我的任务")
@@ -120,26 +115,22 @@ def test_the_whole_loop_by_clicking(people, runtime, world):
     staff.person.login("staff_a")
     assert staff.page.url.endswith("/desk")
     staff.seen("staff-queue")
-    staff.page.locator(f'[data-request-id="{rid}"] a.card-link').click()
-    staff.page.wait_for_load_state()
+    follow(staff.page, staff.page.locator(f'[data-request-id="{rid}"] a.card-link'))
     assert len(staff.page.locator(".photos img").all()) == 2  # the resident's and the member's photo
     staff.page.locator("#act-verify summary").click()
     staff.page.locator("#act-verify select[name=appraisal]").select_option("5")
-    staff.page.locator("#act-verify button[type=submit]").click()
-    staff.page.wait_for_load_state()
+    follow(staff.page, staff.page.locator("#act-verify button[type=submit]"))
     assert staff.page.locator("article.request").get_attribute("data-status") == "resolved"
     staff.seen("staff-request-verified")
 
     # 评: the resident sees it waiting for their evaluation and evaluates it.
     resident.person.goto("/my/requests")
-    resident.page.locator(f'[data-request-id="{rid}"]').get_by_role("link", name="去评价").click()
-    resident.page.wait_for_load_state()
+    follow(resident.page, resident.page.locator(f'[data-request-id="{rid}"]').get_by_role("link", name="去评价"))
     evaluation = resident.page.locator("form#evaluation")
     evaluation.get_by_label("满意", exact=True).check()
     evaluation.get_by_label("是", exact=True).check()
     evaluation.locator("textarea[name=comment]").fill("很及时，谢谢！")
-    evaluation.locator("button[type=submit]").click()
-    resident.page.wait_for_load_state()
+    follow(resident.page, evaluation.locator("button[type=submit]"))
     assert resident.page.locator("article.request").get_attribute("data-status") == "closed"
     timeline = resident.page.locator("ol.timeline").inner_text()
     for label in ("提交诉求", "认领", "提交办理结果", "核查通过", "评价"):
@@ -151,8 +142,8 @@ def test_the_whole_loop_by_clicking(people, runtime, world):
     stranger = Visitor(people("stranger"), dialogs)
     stranger.person.goto("/")
     stranger.page.locator("input[name=token]").fill(code)
-    stranger.page.locator("input[name=token]").press("Enter")
-    stranger.page.wait_for_load_state()
+    with stranger.page.expect_navigation():
+        stranger.page.locator("input[name=token]").press("Enter")
     assert "已结案" in stranger.page.locator("main").inner_text()
     assert "resident_a" not in stranger.page.content()
     stranger.seen("track-by-code")
@@ -160,8 +151,7 @@ def test_the_whole_loop_by_clicking(people, runtime, world):
     # The scheduler recomputes drafts every few minutes; the administrator does it now.
     admin = Visitor(people("admin"), dialogs)
     admin.person.login("admin")
-    admin.page.get_by_role("button", name="立即重新计算").click()
-    admin.page.wait_for_load_state()
+    follow(admin.page, admin.page.get_by_role("button", name="立即重新计算"))
     admin.seen("admin-dashboard-recomputed")
 
     secretary.person.goto(f"/dashboard?period={period}")
