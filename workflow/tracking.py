@@ -15,10 +15,14 @@ import base64
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .models import Request
+from .deadlines import next_deadline
+from .models import Request, Status
+from .repository import requests as requests_repo
 from .settings import Settings
 
 CHECK_LENGTH = 10
@@ -55,3 +59,37 @@ def find(session: Session, settings: Settings, code: object) -> Request | None:
     """The request a tracking code opens, or None for a wrong, tampered or malformed code."""
     request_id = parse(settings, code)
     return session.get(Request, request_id) if request_id is not None else None
+
+
+def code_shown_to(settings: Settings, actor, request: Request, *, just_collected: bool = False) -> str | None:
+    """The tracking code, for whoever may hand it on: the reporting resident on the request's page;
+    right after intake, also the staff or member who brought the request in (to pass it to the
+    resident concerned). Nobody else sees it."""
+    if actor.account_id is not None and (actor.account_id == request.reporter_id
+                                         or (just_collected and actor.account_id == request.collector_id)):
+        return code_for(settings, request.id)
+    return None
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """What anyone holding a request's code may see: where it stands, never who is involved. No
+    description, contact, notes, actors or photos; the result only once the request is resolved."""
+
+    id: int
+    status: Status
+    category_id: int
+    community_id: int
+    submitted_at: datetime
+    deadline: tuple[str, datetime] | None
+    result: str
+    steps: list[tuple[str, datetime]]  # (event trigger, when)
+
+
+def public_view(session: Session, request: Request) -> PublicView:
+    return PublicView(
+        id=request.id, status=request.status, category_id=request.category_id, community_id=request.community_id,
+        submitted_at=request.submitted_at, deadline=next_deadline(request),
+        result=request.result if request.status in (Status.resolved, Status.closed) else "",
+        steps=[(e.trigger, e.created_at) for e in requests_repo.events(session, request.id)],
+    )

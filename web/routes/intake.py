@@ -199,5 +199,5 @@ def received(request_id: RequestId, ctx: WebCtx = Depends(get_web_ctx)):
         if request is None or request.collector_id != tx.actor.account_id:
             raise repo.not_found(request_id)
         r = request_card(tx.session, tx.actor, request, ctx.locale)
-        code = tracking.code_for(ctx.settings, request.id)
+        code = tracking.code_shown_to(ctx.settings, tx.actor, request, just_collected=True)
     return page(ctx.request, "intake/received.html", {"r": r, "tracking_code": code})

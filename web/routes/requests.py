@@ -95,9 +95,7 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
             "supervision_labels": SUPERVISION_LABELS,
             "errors": errors or {},
             "values": values or {},
-            # The reporter's tracking code, to follow the request without logging in.
-            "tracking_code": tracking.code_for(ctx.settings, request.id)
-            if request.reporter_id == tx.actor.account_id else None,
+            "tracking_code": tracking.code_shown_to(ctx.settings, tx.actor, request),
         }
         # An error of a form the page no longer offers (the request moved on meanwhile) is shown
         # at the top, so the person still learns why nothing happened.

@@ -3,15 +3,15 @@ logging in."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
 from workflow import tracking
-from workflow.deadlines import next_deadline
 from workflow.i18n import _
 from workflow.lifecycle import EVENT_LABELS, STATUS_LABELS
-from workflow.models import Category, Community, Request, Role, Status
+from workflow.models import Category, Community, Request, Role
 from workflow.repository import requests as repo
 
 from ..context import WebCtx, get_web_ctx
@@ -28,10 +28,10 @@ NO_SUCH_CODE = _("No request has this tracking code. Check the code and try agai
 TRACK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
-def _events(events, locale: str) -> list[dict[str, Any]]:
+def _steps(steps: list[tuple[str, datetime]], locale: str) -> list[dict[str, Any]]:
     """A timeline as labels and times only (no notes, actors or data)."""
-    return [{"trigger": e.trigger, "label": EVENT_LABELS[e.trigger].render(locale) if e.trigger in EVENT_LABELS
-             else e.trigger, "created_at": e.created_at} for e in events]
+    return [{"trigger": trigger, "label": EVENT_LABELS[trigger].render(locale) if trigger in EVENT_LABELS
+             else trigger, "created_at": at} for trigger, at in steps]
 
 
 @router.get("/my/requests")
@@ -47,8 +47,8 @@ def my_requests(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: We
             **request_card(tx.session, tx.actor, r, ctx.locale),
             "following": r.reporter_id != me,
             "awaiting_evaluation": r.id in waiting,
-            "tracking_code": tracking.code_for(ctx.settings, r.id) if r.reporter_id == me else None,
-            "recent": _events(recent.get(r.id, []), ctx.locale),
+            "tracking_code": tracking.code_shown_to(ctx.settings, tx.actor, r),
+            "recent": _steps([(e.trigger, e.created_at) for e in recent.get(r.id, [])], ctx.locale),
         } for r in rows]
     return page(ctx.request, "resident/requests.html", {
         "cards": cards, "page_no": page_no, "has_next": more, "has_previous": page_no > 1,
@@ -56,21 +56,21 @@ def my_requests(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: We
 
 
 def _public(session, request: Request, locale: str) -> dict[str, Any]:
-    """What anyone holding the tracking code may see: no description, contact, notes, actors or photos."""
-    category = session.get(Category, request.category_id)
-    community = session.get(Community, request.community_id)
-    due = next_deadline(request)
+    """The tracking page's view (workflow.tracking.public_view decides what it holds) with names."""
+    view = tracking.public_view(session, request)
+    category = session.get(Category, view.category_id)
+    community = session.get(Community, view.community_id)
     return {
-        "id": request.id,
-        "status": request.status.value,
-        "status_label": STATUS_LABELS[request.status].render(locale),
+        "id": view.id,
+        "status": view.status.value,
+        "status_label": STATUS_LABELS[view.status].render(locale),
         "category_name": category.name_en if locale == "en" else category.name_zh,
         "community_name": community.name if community else "",
-        "submitted_at": request.submitted_at,
-        "deadline": due[1] if due else None,
-        "deadline_label": DEADLINE_LABELS[due[0]] if due else None,
-        "result": request.result if request.status in (Status.resolved, Status.closed) else "",
-        "events": _events(repo.events(session, request.id), locale),
+        "submitted_at": view.submitted_at,
+        "deadline": view.deadline[1] if view.deadline else None,
+        "deadline_label": DEADLINE_LABELS[view.deadline[0]] if view.deadline else None,
+        "result": view.result,
+        "events": _steps(view.steps, locale),
     }
 
 
