@@ -20,6 +20,7 @@ from workflow.db import unit_of_work
 from workflow.settings import Settings, get_settings
 
 from . import errors
+from .open311 import routes as open311_routes
 from .routes import admin, auth, members, notifications, photos, places, requests, scores, street, webhooks
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(open311_routes.router)
     web_errors.install(app)
     for router in web.routers():
         app.include_router(router)

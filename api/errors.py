@@ -17,7 +17,10 @@ from web import errors as web_errors
 from workflow.errors import DomainError
 from workflow.i18n import Text, _, negotiate
 
+from .open311 import formats as open311_formats
+
 log = logging.getLogger(__name__)
+OPEN311 = "/open311/"
 
 HTTP_CODES = {
     400: ("bad_request", _("The request could not be understood.")),
@@ -31,10 +34,17 @@ HTTP_CODES = {
 
 def error_response(request: Request, status: int, code: str, message: Text, details: dict | None = None,
                    headers: dict | None = None):
-    """The JSON error body under /api/; for the web pages, the error page in the user's language."""
+    """The JSON error body under /api/, the Open311 error list under /open311/, and for the web pages
+    the error page in the user's language."""
     if web_errors.is_page(request):
         return web_errors.error_page(request, status, code, message, headers)
     locale = negotiate(request.headers.get("accept-language"))
+    if request.url.path.startswith(OPEN311):
+        if status == 422:  # the standard knows 400 (a bad parameter) and 404 (no such thing, or format)
+            fields = (details or {}).get("fields", [])
+            status = 404 if any(f.get("loc", [""])[0] == "path" for f in fields) else 400
+        return open311_formats.error(open311_formats.format_of(request.url.path), status, message.render(locale),
+                                     headers)
     body = {"error": {"code": code, "message": message.render(locale), "details": details or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -32,7 +32,7 @@ TITLES = {
 
 def is_page(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path in ("/healthz", "/openapi.json") or path.startswith("/docs"))
+    return not (path.startswith(("/api/", "/open311/", "/docs")) or path in ("/healthz", "/openapi.json"))
 
 
 def login_redirect(request: Request) -> Response:
