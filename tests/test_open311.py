@@ -4,14 +4,17 @@ unmodified third-party client (PyPI's ``georeport``) reading the running server.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
 from georeport import GeoReport
 from sqlalchemy import select
 
+from tests.helpers import act, in_community, submit
+from workflow import tracking
 from workflow.db import unit_of_work
-from workflow.models import Category
+from workflow.models import Category, Request, utcnow
 
 BASE = "/open311/v2"
 
@@ -118,3 +121,112 @@ def test_a_third_party_client_reads_the_services(live_server, world, runtime, fm
     definition = client.get_service_definition("sanitation.corridor_clutter")
     definition = definition.get("service_definition", definition)  # the XML reader keeps the root
     assert definition["service_code"] == "sanitation.corridor_clutter"
+
+
+# --- service requests ----------------------------------------------------------------------------
+
+def _requests(client, fmt: str, **params) -> list[dict]:
+    answer = client.get(f"{BASE}/requests.{fmt}", params={"jurisdiction_id": "S1", **params})
+    assert answer.status_code == 200, answer.text
+    if fmt == "json":
+        return answer.json()
+    root = ET.fromstring(answer.content)
+    assert root.tag == "service_requests"
+    return [{child.tag: child.text for child in r} for r in root.findall("request")]
+
+
+def _backdate(runtime, request_id: int, days: int) -> None:
+    with unit_of_work(runtime.sessions) as session:
+        session.get(Request, request_id).submitted_at = utcnow() - timedelta(days=days)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_requests_with_each_filter(client, world, runtime, fmt):
+    noise = in_community(client, world, runtime)  # open, in community handling
+    clutter = submit(client, world, "resident_a")["id"]
+    runtime.drain()
+    rejected = in_community(client, world, runtime)
+    act(client, world, "staff_a", rejected, "reject", reason="不属于社区职责")
+    other_street = submit(client, world, "resident_a", community="C")["id"]
+    old = in_community(client, world, runtime)
+    _backdate(runtime, old, 120)
+
+    rows = _requests(client, fmt)  # the last 90 days by default, this street only
+    assert [r["service_request_id"] for r in rows] == [str(rejected), str(clutter), str(noise)]
+    by_id = {r["service_request_id"]: r for r in rows}
+    assert by_id[str(noise)]["status"] == "open" and by_id[str(rejected)]["status"] == "closed"
+    assert by_id[str(rejected)]["status_notes"] == "不予受理"
+    assert by_id[str(noise)]["agency_responsible"] == "社区A"
+    assert by_id[str(noise)]["requested_datetime"].endswith("+00:00")
+    assert by_id[str(noise)]["expected_datetime"]
+    assert [r["service_request_id"] for r in _requests(client, fmt, status="closed")] == [str(rejected)]
+    assert [r["service_request_id"] for r in _requests(client, fmt, status="open,closed")] == \
+        [str(rejected), str(clutter), str(noise)]
+    assert [r["service_request_id"] for r in _requests(client, fmt, service_code="sanitation.corridor_clutter")] \
+        == [str(clutter)]
+    # Ids override every other filter, but stay within the jurisdiction.
+    ids = f"{old},{noise},{other_street}"
+    assert {r["service_request_id"] for r in _requests(client, fmt, service_request_id=ids, status="closed")} \
+        == {str(old), str(noise)}
+    # A window of dates; an empty parameter counts as absent.
+    start = (utcnow() - timedelta(days=130)).isoformat()
+    end = (utcnow() - timedelta(days=100)).isoformat()
+    assert [r["service_request_id"] for r in _requests(client, fmt, start_date=start, end_date=end)] == [str(old)]
+    assert len(_requests(client, fmt, start_date="", end_date="", status="")) == 3
+
+    single = client.get(f"{BASE}/requests/{noise}.{fmt}", params={"jurisdiction_id": "S1"})
+    assert single.status_code == 200
+    if fmt == "json":
+        assert [r["service_request_id"] for r in single.json()] == [str(noise)]
+    else:
+        assert ET.fromstring(single.content).findtext("request/service_request_id") == str(noise)
+    elsewhere = client.get(f"{BASE}/requests/{other_street}.{fmt}", params={"jurisdiction_id": "S1"})
+    assert elsewhere.status_code == 404
+    _assert_error(elsewhere, fmt, 404)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bad_request_filters_are_400(client, world, fmt):
+    now = utcnow()
+    for params in ({"start_date": "yesterday"}, {"status": "pending"}, {"service_request_id": "1,x"},
+                   {"start_date": (now - timedelta(days=91)).isoformat(), "end_date": now.isoformat()},
+                   {"start_date": now.isoformat(), "end_date": (now - timedelta(days=1)).isoformat()}):
+        answer = client.get(f"{BASE}/requests.{fmt}", params={"jurisdiction_id": "S1", **params})
+        assert answer.status_code == 400, params
+        _assert_error(answer, fmt, 400)
+
+
+def test_at_most_1000_requests_are_listed(client, world, runtime):
+    with unit_of_work(runtime.sessions) as session:
+        template = session.get(Request, submit(client, world, "resident_a")["id"])
+        fields = {c.key: getattr(template, c.key) for c in Request.__table__.columns if c.key != "id"}
+        session.add_all([Request(**fields) for _ in range(1000)])
+    rows = client.get(f"{BASE}/requests.json", params={"jurisdiction_id": "S1"}).json()
+    assert len(rows) == 1000
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_token_is_the_tracking_code(client, world, runtime, fmt):
+    rid = submit(client, world, "resident_a")["id"]
+    code = tracking.code_for(runtime.settings, rid)
+    answer = client.get(f"{BASE}/tokens/{code}.{fmt}", params={"jurisdiction_id": "S1"})
+    assert answer.status_code == 200
+    if fmt == "json":
+        assert answer.json() == [{"service_request_id": str(rid), "token": code}]
+    else:
+        assert ET.fromstring(answer.content).findtext("request/service_request_id") == str(rid)
+    forged = client.get(f"{BASE}/tokens/{rid}-AAAAAAAAAA.{fmt}", params={"jurisdiction_id": "S1"})
+    assert forged.status_code == 404
+    _assert_error(forged, fmt, 404)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_third_party_client_reads_the_requests(live_server, client, world, runtime, fmt):
+    rid = in_community(client, world, runtime)
+    reader = GeoReport(f"{live_server}/open311/v2", jurisdiction="S1", output_format=fmt)
+    rows = reader.get_service_requests(status="open")
+    rows = rows if isinstance(rows, list) else [rows]
+    assert [r["service_request_id"] for r in rows] == [str(rid)]
+    one = reader.get_service_request(str(rid))
+    one = one[0] if isinstance(one, list) else one
+    assert one["service_request_id"] == str(rid) and one["status"] == "open"

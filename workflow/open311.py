@@ -10,13 +10,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import DomainError, NotFound
 from .i18n import _
-from .models import Category, Street
+from .models import Category, Request, Status, Street
 from .repository import places
 
 
@@ -87,3 +89,105 @@ def service_definition(session: Session, service_code: str) -> ServiceDefinition
     if not any(s.service_code == service_code for s in services(session, "en")):
         raise NotFound(_("No service has the code {code}.", code=service_code), code="unknown_service")
     return ServiceDefinition(service_code=service_code)
+
+
+# --- service requests ----------------------------------------------------------------------------
+
+OPEN_STATES = frozenset({Status.submitted, Status.community, Status.street, Status.open_task, Status.claimed,
+                         Status.verifying})
+MAX_RESULTS = 1000
+MAX_SPAN = timedelta(days=90)
+
+
+def status_of(request: Request) -> str:
+    """``open`` while someone still has to act; ``closed`` once it is resolved (the result is out,
+    waiting for the resident's verdict), closed, not accepted or merged. A reopened request is
+    open again."""
+    return "open" if request.status in OPEN_STATES else "closed"
+
+
+@dataclass(frozen=True)
+class Query:
+    ids: list[int] | None = None
+    service_codes: list[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: list[str] | None = None
+
+
+def _moment(raw: str, name: str, zone: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise Open311Error(400, _("{name} must be an ISO 8601 date and time, like 2026-11-01T00:00:00+08:00.",
+                                  name=name), code="invalid_date") from None
+    return value.replace(tzinfo=ZoneInfo(zone)) if value.tzinfo is None else value
+
+
+def parse_query(*, service_request_id: str | None, service_code: str | None, start_date: str | None,
+                end_date: str | None, status: str | None, zone: str, now: datetime) -> Query:
+    """The filters of ``GET requests``. Empty parameters count as absent; ``service_request_id``
+    (a comma list) overrides all the rest; the dates span at most 90 days, the last 90 by default."""
+    if service_request_id and service_request_id.strip():
+        ids = []
+        for part in service_request_id.split(","):
+            part = part.strip()
+            if not part.isascii() or not part.isdigit() or not 1 <= int(part) <= 2_147_483_647:
+                raise Open311Error(400, _("service_request_id must be request numbers separated by commas."),
+                                   code="invalid_id")
+            ids.append(int(part))
+        return Query(ids=ids[:MAX_RESULTS])
+    start = _moment(start_date, "start_date", zone) if start_date and start_date.strip() else None
+    end = _moment(end_date, "end_date", zone) if end_date and end_date.strip() else None
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - MAX_SPAN
+    if end is None:
+        end = start + MAX_SPAN
+    if end < start:
+        raise Open311Error(400, _("end_date is before start_date."), code="invalid_date_range")
+    if end - start > MAX_SPAN:
+        raise Open311Error(400, _("start_date and end_date may be at most 90 days apart."), code="date_range_too_long")
+    statuses = None
+    if status and status.strip():
+        statuses = [s.strip() for s in status.split(",") if s.strip()]
+        if any(s not in ("open", "closed") for s in statuses):
+            raise Open311Error(400, _("status must be open, closed, or both separated by a comma."),
+                               code="invalid_status")
+    codes = [c.strip() for c in service_code.split(",") if c.strip()] if service_code and service_code.strip() \
+        else None
+    return Query(service_codes=codes, start=start, end=end, statuses=statuses)
+
+
+def find_requests(session: Session, street: Street, query: Query) -> list[Request]:
+    """The street's requests that match, newest first, at most 1000."""
+    stmt = select(Request).where(Request.street_id == street.id)
+    if query.ids is not None:
+        stmt = stmt.where(Request.id.in_(query.ids))
+    else:
+        stmt = stmt.where(Request.submitted_at >= query.start, Request.submitted_at <= query.end)
+        if query.service_codes:
+            stmt = stmt.join(Category, Category.id == Request.category_id).where(
+                Category.code.in_(query.service_codes))
+        if query.statuses and set(query.statuses) != {"open", "closed"}:
+            wanted = OPEN_STATES if set(query.statuses) == {"open"} else set(Status) - OPEN_STATES
+            stmt = stmt.where(Request.status.in_(wanted))
+    return list(session.scalars(stmt.order_by(Request.submitted_at.desc(), Request.id.desc()).limit(MAX_RESULTS)))
+
+
+def request_of(session: Session, street: Street, request_id: int) -> Request:
+    request = session.get(Request, request_id)
+    if request is None or request.street_id != street.id:
+        raise Open311Error(404, _("No service request has the id {id}.", id=request_id), code="unknown_request")
+    return request
+
+
+def agency_of(session: Session, request: Request) -> str:
+    """Who handles the request now: the street office while it is escalated there, else the
+    community."""
+    if request.status == Status.street:
+        street = session.get(Street, request.street_id)
+        return street.name if street else ""
+    community = places.community(session, request.community_id)
+    return community.name if community else ""
