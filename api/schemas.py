@@ -260,7 +260,7 @@ def account_out(account: Account, actor: Actor | None = None) -> AccountOut:
 
 
 def category_out(category: Category, parent_code: str | None, locale: str) -> CategoryOut:
-    return CategoryOut(code=category.code, name=category.name_zh if locale != "en" else category.name_en,
+    return CategoryOut(code=category.code, name=category.name_in(locale),
                        name_zh=category.name_zh, name_en=category.name_en, parent=parent_code,
                        urgency=category.urgency.value, default_route=category.default_route.value)
 

@@ -54,7 +54,7 @@ def _names(session: Session, request: Request, locale: str) -> dict[str, Any]:
     grid = _row(session, Grid, request.grid_id)
     building = _row(session, Building, request.building_id)
     return {
-        "category_name": category.name_en if locale == "en" else category.name_zh,
+        "category_name": category.name_in(locale),
         "community_name": community.name if community else "",
         "grid_name": grid.name if grid else "",
         "building_name": building.name if building else "",

@@ -64,10 +64,6 @@ def jurisdiction(session: Session, raw: str | None) -> Street:
                        code="jurisdiction_required")
 
 
-def _name(category: Category, locale: str) -> str:
-    return category.name_en if locale == "en" else category.name_zh
-
-
 def services(session: Session, locale: str) -> list[Service]:
     """Every leaf category in use, grouped under its top category, in the taxonomy's order."""
     rows = places.categories(session)
@@ -76,9 +72,9 @@ def services(session: Session, locale: str) -> list[Service]:
     for category, parent in rows:
         if parent is None:
             continue
-        group = _name(tops[parent], locale) if parent in tops else ""
-        out.append(Service(service_code=category.code, service_name=_name(category, locale),
-                           description=f"{group} · {_name(category, locale)}" if group else _name(category, locale),
+        group = tops[parent].name_in(locale) if parent in tops else ""
+        out.append(Service(service_code=category.code, service_name=category.name_in(locale),
+                           description=f"{group} · {category.name_in(locale)}" if group else category.name_in(locale),
                            group=group, keywords=", ".join(dict.fromkeys([category.name_zh, category.name_en]))))
     return out
 

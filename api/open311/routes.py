@@ -66,7 +66,7 @@ def _record(session, request, locale: str) -> dict:
         "service_request_id": str(request.id),
         "status": open311.status_of(request),
         "status_notes": STATUS_LABELS[request.status].render(locale),
-        "service_name": category.name_en if locale == "en" else category.name_zh,
+        "service_name": category.name_in(locale),
         "service_code": category.code,
         "description": request.description,
         "agency_responsible": open311.agency_of(session, request),

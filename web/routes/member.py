@@ -15,7 +15,7 @@ from api.schemas import CommunityId
 from workflow.commands import members
 from workflow.errors import DomainError
 from workflow.i18n import _
-from workflow.models import ClaimStatus, RegistrationStatus, utcnow
+from workflow.models import RegistrationStatus, utcnow
 from workflow.repository import places
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
@@ -129,9 +129,7 @@ def task_board(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: Web
 # --- my tasks -----------------------------------------------------------------------------------------
 
 def _claim_line(tx, ctx: WebCtx, claim, request, reasons: dict[int, str]) -> dict:
-    state = claim.status.value
-    if claim.status == ClaimStatus.active and claim.send_back_count:
-        state = "sent_back"
+    state = claim.progress
     return {"card": request_card(tx.session, tx.actor, request, ctx.locale), "state": state,
             "state_label": CLAIM_LABELS[state], "claimed_at": claim.claimed_at, "reported_at": claim.reported_at,
             "ended_at": claim.ended_at, "hours": claim.hours, "appraisal": claim.appraisal, "result": claim.result,

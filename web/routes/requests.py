@@ -79,7 +79,7 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
         calls = [whistle_call_out(v).model_dump() for v in street.request_calls(tx.session, tx.actor, request_id)] \
             if role in (Role.street_officer, Role.staff, Role.secretary, Role.admin) else []
         departments = []
-        if role == Role.street_officer and r["status"] == "street":
+        if street.may_whistle(tx.actor, request):
             departments = [(d.id, d.name) for d in street.list_departments(tx.session, tx.actor, None) if d.active]
         context = {
             "r": r,

@@ -64,7 +64,7 @@ def _public(session, request: Request, locale: str) -> dict[str, Any]:
         "id": view.id,
         "status": view.status.value,
         "status_label": STATUS_LABELS[view.status].render(locale),
-        "category_name": category.name_en if locale == "en" else category.name_zh,
+        "category_name": category.name_in(locale),
         "community_name": community.name if community else "",
         "submitted_at": view.submitted_at,
         "deadline": view.deadline[1] if view.deadline else None,

@@ -115,12 +115,13 @@ def _publish_state(tx, period: str, kind: str, scope_id: int) -> dict:
     own = runs.published_of(tx.session, period, ScopeKind(kind), scope_id)
     return {"revision": own.revision if own else None,
             "published_at": own.published_at if own else None,
-            "can_publish": tx.actor.role == "admin" or _publisher(tx, kind, scope_id)}
+            "can_publish": _allowed(runs.require_publisher, tx.actor, tx.session, ScopeKind(kind), scope_id)}
 
 
-def _publisher(tx, kind: str, scope_id: int) -> bool:
+def _allowed(check, *args) -> bool:
+    """Whether a command's own access check (a ``require_*``) lets the user through."""
     try:
-        runs.require_publisher(tx.actor, tx.session, ScopeKind(kind), scope_id)
+        check(*args)
     except DomainError:
         return False
     return True
@@ -148,7 +149,7 @@ def dashboard_page(ctx: WebCtx, period: str | None, scope: str | None, scope_id:
             "rates_svg": charts.rates_chart(trend, ctx.locale),
             "received_svg": charts.received_chart(trend, ctx.locale),
             "units": _units(members["members"]), "publication": _publish_state(tx, period, kind, scope_id),
-            "can_recompute": tx.actor.role == "admin", "errors": errors, "values": values or {},
+            "can_recompute": _allowed(require_admin, tx.actor), "errors": errors, "values": values or {},
             "back": "dashboard",
         }
     if period_errors and status == 200:

@@ -86,6 +86,12 @@ def call_status(call: WhistleCall, now: datetime) -> str:
     return "overdue" if now >= call.report_by else "open"
 
 
+def may_whistle(actor: Actor, request: Request) -> bool:
+    """Whether ``actor`` may call departments in on ``request`` (one they can see) now: street
+    officers, while the street office handles it."""
+    return actor.role == Role.street_officer and request.status == Status.street
+
+
 def whistle(session: Session, actor: Actor, request_id: int, department_ids: Any, report_within_hours: Any,
             note: Any = "", *, now: datetime | None = None) -> list[CallView]:
     """吹哨: call one or more of the street's departments in on an escalated request."""

@@ -173,6 +173,14 @@ class Claim(Base):
     appraisal: Mapped[int | None] = mapped_column(Integer)
     ended_at: Mapped[datetime | None]
 
+    @property
+    def progress(self) -> str:
+        """Where the member's work stands: the claim's status, or ``sent_back`` for an active claim
+        whose result staff sent back for more work."""
+        if self.status == ClaimStatus.active and self.send_back_count:
+            return "sent_back"
+        return self.status.value
+
 
 class Satisfaction(enum.StrEnum):
     satisfied = "satisfied"  # 满意

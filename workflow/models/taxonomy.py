@@ -49,3 +49,7 @@ class Category(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    def name_in(self, locale: str) -> str:
+        """The category's name in a person's language (Chinese unless English was asked for)."""
+        return self.name_en if locale == "en" else self.name_zh
