@@ -5,7 +5,7 @@ so no parser spools an unbounded upload to disk or memory before the CSRF check 
 can refuse it. A declared length over the limit is refused with 413 at once. The limits:
 
 - pages: multipart forms (photos) up to 10 × ``max_photo_bytes`` + 1 MiB, other forms 64 KiB;
-- the JSON API: a photo upload up to ``max_photo_bytes`` + 64 KiB, other bodies 1 MiB.
+- the JSON API and Open311: a photo upload up to ``max_photo_bytes`` + 64 KiB, other bodies 1 MiB.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ KIB, MIB = 1024, 1024 * 1024
 
 def limit_for(settings: Settings, path: str, content_type: str) -> int:
     multipart = content_type.startswith("multipart/")
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/open311/")):
         return settings.max_photo_bytes + 64 * KIB if multipart else MIB
     return settings.max_photo_bytes * 10 + MIB if multipart else 64 * KIB
 

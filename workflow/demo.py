@@ -11,16 +11,34 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import attributes
 from .access import Actor
-from .commands import accounts, members, zones
+from .commands import accounts, clients, members, zones
 from .commands.handling import fire
 from .commands.intake import Submission, submit
-from .models import Account, Building, Community, Grid, Request, Role, Street, Unit, utcnow
+from .models import Account, Building, Category, Community, Grid, Request, Role, Street, Unit, utcnow
 from .settings import Settings
 
 PASSWORD = "demo-pass-2026"
 UNITS = ["区税务局机关党委", "市第一人民医院党委", "区教育委员会机关党委"]
 COMMUNITIES = [("HP", "和平社区", ["一网格", "二网格", "三网格"]), ("XF", "幸福社区", ["东网格", "西网格"])]
+# Where the demo street stands (WGS 84): its buildings sit about 120 m apart from here.
+ORIGIN = (39.9120, 116.3600)
+STEP = 0.0011
+# Well known like the demo password: the demo's Open311 client uses it, so it can be printed each start.
+OPEN311_KEY = "sbp_demo-open311-key-2026"
+# The extra questions a street-light report answers (Open311 service attributes).
+STREETLIGHT_ATTRIBUTES = [
+    {"code": "pole_number", "datatype": "string", "required": False, "description_zh": "灯杆编号（灯杆上的铭牌）",
+     "description_en": "Pole number (on the plate on the pole)"},
+    {"code": "lamps_out", "datatype": "number", "required": True, "description_zh": "不亮的路灯有几盏",
+     "description_en": "How many lamps are out"},
+    {"code": "hazard", "datatype": "singlevaluelist", "required": True, "description_zh": "有无安全隐患",
+     "description_en": "Is it a hazard",
+     "values": [{"key": "none", "name_zh": "无", "name_en": "No"},
+                {"key": "dark_crossing", "name_zh": "路口漆黑", "name_en": "Dark crossing"},
+                {"key": "exposed_wires", "name_zh": "电线外露", "name_en": "Exposed wires"}]},
+]
 
 
 def accounts_text() -> str:
@@ -34,6 +52,7 @@ def accounts_text() -> str:
         "  officer1                  street officer (街道干部)",
         "  member01 … member20       members from 3 home units (下沉党员)",
         "  admin                     administrator",
+        f"Open311 client key (api_key) of the demo client 示范客户端: {OPEN311_KEY}",
     ]
     return "\n".join(lines)
 
@@ -56,15 +75,22 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
         grid_rows = [Grid(community_id=community.id, name=g) for g in grids]
         session.add_all(grid_rows)
         session.flush()
+        row = len(places)
         building_rows = [
             Building(community_id=community.id, grid_id=g.id, name=f"{i + 1 + 2 * n}号楼",
-                     address=f"{name}{i + 1 + 2 * n}号楼")
+                     address=f"{name}{i + 1 + 2 * n}号楼",
+                     latitude=round(ORIGIN[0] - row * 4 * STEP - i * STEP, 6),
+                     longitude=round(ORIGIN[1] + n * STEP, 6))
             for n, g in enumerate(grid_rows) for i in range(2)
         ]
         session.add_all(building_rows)
         session.flush()
         places[code] = {"community": community, "grids": grid_rows, "buildings": building_rows}
     hp, xf = places["HP"]["community"], places["XF"]["community"]
+
+    session.scalar(select(Category).where(Category.code == "facilities.streetlight")).attributes = \
+        attributes.definitions(STREETLIGHT_ATTRIBUTES)
+    clients.issue(session, None, "示范客户端", key=OPEN311_KEY, now=now)
 
     units = [Unit(name=n) for n in UNITS]
     session.add_all(units)
@@ -160,7 +186,8 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
                channel="visit", contact_name="马奶奶", contact_phone="13900000001")
     step(staff_hp, r, "route_to_community", now - 4 * h)
     # street: escalated to the street office.
-    r = report(residents[2], "facilities.streetlight", "社区北门外三盏路灯不亮，晚上很黑。", b_hp[1], now - 26 * h)
+    r = report(residents[2], "facilities.streetlight", "社区北门外三盏路灯不亮，晚上很黑。", b_hp[1], now - 26 * h,
+               attributes={"lamps_out": ["3"], "hazard": ["dark_crossing"]})
     step(staff_hp, r, "escalate", now - 25 * h)
     # rejected and merged.
     r = report(residents[5], "disputes.family", "想咨询个人所得税专项扣除怎么填。", b_xf[3], now - 50 * h)

@@ -9,17 +9,27 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import DomainError, NotFound
+from . import attributes as attribute_rules
+from . import locating, tracking
+from .commands import clients as client_cmds
+from .commands import intake
+from .commands import photos as photo_cmds
+from .errors import DomainError, InvalidInput, NotFound
 from .i18n import _
-from .models import Category, Request, Status, Street
+from .lifecycle import STATUS_LABELS
+from .models import Building, Category, Channel, Open311Client, Photo, PhotoStage, Request, Status, Street
 from .repository import places
+from .settings import Settings
 
 
 class Open311Error(DomainError):
@@ -44,7 +54,7 @@ class Service:
 @dataclass(frozen=True)
 class ServiceDefinition:
     service_code: str
-    attributes: list[dict] = field(default_factory=list)
+    attributes: list[dict] = field(default_factory=list)  # in the standard's fields
 
 
 def jurisdiction(session: Session, raw: str | None) -> Street:
@@ -75,16 +85,33 @@ def services(session: Session, locale: str) -> list[Service]:
         group = tops[parent].name_in(locale) if parent in tops else ""
         out.append(Service(service_code=category.code, service_name=category.name_in(locale),
                            description=f"{group} · {category.name_in(locale)}" if group else category.name_in(locale),
-                           group=group, keywords=", ".join(dict.fromkeys([category.name_zh, category.name_en]))))
+                           group=group, keywords=", ".join(dict.fromkeys([category.name_zh, category.name_en])),
+                           metadata=bool(category.attributes)))
     return out
 
 
-def service_definition(session: Session, service_code: str) -> ServiceDefinition:
-    """A service's extra attributes. No category defines any yet, so every definition is empty and
-    every service says ``metadata: false``."""
-    if not any(s.service_code == service_code for s in services(session, "en")):
-        raise NotFound(_("No service has the code {code}.", code=service_code), code="unknown_service")
-    return ServiceDefinition(service_code=service_code)
+def _service(session: Session, service_code: str | None) -> Category:
+    """An active leaf category by its code."""
+    category = places.category(session, service_code) if service_code else None
+    if category is None or category.parent_id is None or not category.active:
+        raise NotFound(_("No service has the code {code}.", code=service_code or ""), code="unknown_service")
+    return category
+
+
+def service_definition(session: Session, service_code: str, locale: str) -> ServiceDefinition:
+    """A service's extra attributes in the standard's fields: ``order`` from 1, ``values`` as
+    ``{key, name}`` for the list datatypes."""
+    category = _service(session, service_code)
+    rows = []
+    for order, definition in enumerate(category.attributes or [], start=1):
+        row = {"variable": definition["variable"], "code": definition["code"], "datatype": definition["datatype"],
+               "required": definition["required"], "datatype_description": "", "order": order,
+               "description": attribute_rules.described(definition, locale)}
+        if definition["datatype"] in attribute_rules.LISTS:
+            row["values"] = [{"key": v["key"], "name": attribute_rules.value_name(v, locale)}
+                             for v in definition["values"]]
+        rows.append(row)
+    return ServiceDefinition(service_code=category.code, attributes=rows)
 
 
 # --- service requests ----------------------------------------------------------------------------
@@ -179,7 +206,7 @@ def request_of(session: Session, street: Street, request_id: int) -> Request:
     return request
 
 
-def agency_of(session: Session, request: Request) -> str:
+def _agency(session: Session, request: Request) -> str:
     """Who handles the request now: the street office while it is escalated there, else the
     community."""
     if request.status == Status.street:
@@ -187,3 +214,204 @@ def agency_of(session: Session, request: Request) -> str:
         return street.name if street else ""
     community = places.community(session, request.community_id)
     return community.name if community else ""
+
+
+# --- what a service request shows ----------------------------------------------------------------
+
+def media_code(settings: Settings, photo_id: int) -> str:
+    """A photo's public name in ``media_url``: unguessable, so only those shown the URL fetch it."""
+    return tracking.code_for(settings, photo_id, purpose="media")
+
+
+def media_photo(session: Session, settings: Settings, code: str) -> Photo:
+    photo_id = tracking.parse(settings, code, purpose="media")
+    photo = session.get(Photo, photo_id) if photo_id is not None else None
+    if photo is None or photo.request_id is None:
+        raise Open311Error(404, _("No such photo."), code="unknown_media")
+    return photo
+
+
+def _public_place(session: Session, request: Request) -> tuple[str, float | None, float | None]:
+    """Where a request is, as the public may see it: its building (or community), never the flat
+    or the exact spot a resident gave."""
+    community = places.community(session, request.community_id)
+    building = session.get(Building, request.building_id) if request.building_id else None
+    if building is not None:
+        address = building.address or f"{community.name if community else ''}{building.name}"
+        if building.latitude is not None:
+            return address, building.latitude, building.longitude
+    else:
+        address = community.name if community else ""
+    if request.latitude is None or request.longitude is None:
+        return address, None, None
+    return address, round(request.latitude, 3), round(request.longitude, 3)  # about 100 m
+
+
+def record(session: Session, settings: Settings, request: Request, locale: str, *, full: bool,
+           base_url: str) -> dict[str, Any]:
+    """One service request in the standard's fields. The public (``full`` false) sees where it
+    stands: status, service, agency, dates and the building. A client with a key also sees the
+    description, the address and position as given, the result and the photo."""
+    category = session.get(Category, request.category_id)
+    zone = ZoneInfo(settings.timezone)
+    notes = STATUS_LABELS[request.status].render(locale)
+    address, latitude, longitude = _public_place(session, request)
+    media = ""
+    if full:
+        if request.result and request.status in (Status.resolved, Status.closed):
+            notes = f"{notes}: {request.result}"
+        address = request.address or address
+        if request.latitude is not None and request.longitude is not None:
+            latitude, longitude = request.latitude, request.longitude
+        photo_id = session.scalar(select(Photo.id).where(Photo.request_id == request.id,
+                                                         Photo.stage == PhotoStage.report).order_by(Photo.id).limit(1))
+        if photo_id is not None:
+            media = f"{base_url}/open311/v2/media/{media_code(settings, photo_id)}"
+        else:
+            media = request.media_url
+    return {
+        "service_request_id": str(request.id),
+        "status": status_of(request),
+        "status_notes": notes,
+        "service_name": category.name_in(locale),
+        "service_code": category.code,
+        "description": request.description if full else "",
+        "agency_responsible": _agency(session, request),
+        "service_notice": "",
+        "requested_datetime": request.submitted_at.astimezone(zone),
+        "updated_datetime": request.updated_at.astimezone(zone),
+        "expected_datetime": request.resolve_by.astimezone(zone) if request.resolve_by else None,
+        "address": address,
+        "address_id": str(request.building_id) if request.building_id else "",
+        "zipcode": "",
+        "lat": latitude,
+        "long": longitude,
+        "media_url": media,
+    }
+
+
+def reader(session: Session, key: str | None) -> Open311Client | None:
+    """Who reads requests: a client by its key (it sees them in full), or the public (None). A key
+    that is given must be good: a client should learn its key stopped working."""
+    return client_cmds.authenticate(session, key) if key and key.strip() else None
+
+
+# --- filing a service request (POST requests) ----------------------------------------------------
+
+NAME_LIMIT = 50
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{2,30}$")
+URL = re.compile(r"^https?://[^\s]{1,490}$", re.IGNORECASE)
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _one(fields: dict[str, list[str]], name: str) -> str:
+    """A single-valued field; empty counts as absent."""
+    values = [v.strip() for v in fields.get(name, []) if v and v.strip()]
+    if len(values) > 1:
+        raise InvalidInput(_("{field} was given more than once.", field=name), code="repeated_field",
+                           details={"field": name})
+    return values[0] if values else ""
+
+
+def _coordinate(raw: str, name: str, low: float, high: float) -> float | None:
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidInput(_("{field} must be a number from {low} to {high}.", field=name, low=low, high=high),
+                           code="invalid_location", details={"field": name})
+    return value
+
+
+def _limited(value: str, name: str, limit: int) -> str:
+    if len(value) > limit:
+        raise InvalidInput(_("{field} is longer than {limit} characters.", field=name, limit=limit),
+                           code="text_too_long", details={"field": name, "limit": limit})
+    return value
+
+
+def contact_name(first: str, last: str) -> str:
+    """``first_name``/``last_name`` as one name: family name first and no space when Chinese."""
+    if first and last and (CJK.search(first) or CJK.search(last)):
+        return last + first
+    return " ".join(part for part in (first, last) if part)
+
+
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
+
+
+def attribute_answers(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``attribute[CODE]`` and ``attribute[CODE][]`` (a multivaluelist) fields, by code."""
+    out: dict[str, list[str]] = {}
+    for name, values in fields.items():
+        match = ATTRIBUTE.match(name)
+        if match:
+            out.setdefault(match.group(1), []).extend(values)
+    return out
+
+
+@dataclass(frozen=True)
+class Filed:
+    request: Request
+    tracking_code: str
+    notice: str
+
+
+def file_request(session: Session, settings: Settings, client: Open311Client, street: Street,
+                 fields: dict[str, list[str]], photo: bytes | None, *, base_url: str, locale: str,
+                 now: datetime | None = None) -> Filed:
+    """``POST requests``: a client files a service request, routed like any other (channel
+    ``open311``; the client's account is the collector). ``fields`` are the form's fields (each a
+    list, as forms may repeat one); ``photo`` the multipart ``media`` file, if any."""
+    code = _one(fields, "service_code")
+    if not code:
+        raise InvalidInput(_("service_code is required: which service is this request for?"),
+                           code="service_code_required", details={"field": "service_code"})
+    category = places.category(session, code)
+    if category is None or category.parent_id is None or not category.active:
+        raise InvalidInput(_("No service has the code {code}.", code=code), code="unknown_service",
+                           details={"field": "service_code"})
+    latitude = _coordinate(_one(fields, "lat"), "lat", -90, 90)
+    longitude = _coordinate(_one(fields, "long"), "long", -180, 180)
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput(_("lat and long go together: give both or neither."), code="invalid_location",
+                           details={"field": "lat" if latitude is None else "long"})
+    address = _limited(_one(fields, "address_string"), "address_string", 200)
+    raw_id = _one(fields, "address_id")
+    if raw_id and (not raw_id.isascii() or not raw_id.isdigit() or not 1 <= int(raw_id) <= 2_147_483_647):
+        raise InvalidInput(_("address_id must be a building number from this feed."), code="unknown_address_id",
+                           details={"field": "address_id"})
+    place = locating.locate(session, street, latitude=latitude, longitude=longitude, address=address,
+                            building_id=int(raw_id) if raw_id else None)
+    email = _limited(_one(fields, "email"), "email", 254)
+    if email and not EMAIL.match(email):
+        raise InvalidInput(_("email is not an e-mail address."), code="invalid_email", details={"field": "email"})
+    phone = _limited(_one(fields, "phone"), "phone", 32)
+    if phone and not PHONE.match(phone):
+        raise InvalidInput(_("phone must be digits, with an optional leading + and spaces or dashes."),
+                           code="invalid_phone", details={"field": "phone"})
+    name = contact_name(_limited(_one(fields, "first_name"), "first_name", NAME_LIMIT),
+                        _limited(_one(fields, "last_name"), "last_name", NAME_LIMIT))
+    media_url = _limited(_one(fields, "media_url"), "media_url", 500)
+    if media_url and not URL.match(media_url):
+        raise InvalidInput(_("media_url must be an http or https address."), code="invalid_media_url",
+                           details={"field": "media_url"})
+    description = _one(fields, "description") or category.name_zh
+    actor = client_cmds.actor_of(client)
+    photo_ids = []
+    if photo is not None:
+        photo_ids = [photo_cmds.store(session, actor, photo, settings.media_dir, settings.max_photo_bytes).id]
+    request = intake.submit(session, actor, intake.Submission(
+        channel=Channel.open311.value, category=category.code, description=description,
+        community_id=place.community.id, grid_id=place.grid_id, building_id=place.building_id, address=address,
+        latitude=latitude, longitude=longitude, contact_name=name, contact_phone=phone, contact_email=email,
+        photo_ids=photo_ids, attributes=attribute_answers(fields), media_url=media_url,
+    ), now=now, timezone=settings.timezone)
+    code = tracking.code_for(settings, request.id)
+    notice = _("Received as request {id} for {community}. Follow it with the code {code} at {url}.",
+               id=request.id, community=place.community.name, code=code, url=f"{base_url}/track/{code}")
+    return Filed(request=request, tracking_code=code, notice=notice.render(locale))

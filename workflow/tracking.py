@@ -30,18 +30,20 @@ _CODE = re.compile(rf"^([1-9][0-9]{{0,9}})-([A-Z2-7]{{{CHECK_LENGTH}}})$")
 _MAX_ID = 2_147_483_647  # the id column is a 32-bit integer
 
 
-def _check(settings: Settings, request_id: int) -> str:
-    digest = hmac.new(settings.secret_key.encode(), f"track:{request_id}".encode(), hashlib.sha256).digest()
+def _check(settings: Settings, request_id: int, purpose: str) -> str:
+    digest = hmac.new(settings.secret_key.encode(), f"{purpose}:{request_id}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii")[:CHECK_LENGTH]
 
 
-def code_for(settings: Settings, request_id: int) -> str:
-    """The tracking code of a request, to hand to the person who reported it."""
-    return f"{request_id}-{_check(settings, request_id)}"
+def code_for(settings: Settings, request_id: int, purpose: str = "track") -> str:
+    """The tracking code of a request, to hand to the person who reported it. Another ``purpose``
+    makes codes of the same shape for other things (``media``: a photo's public address), which a
+    tracking code never opens."""
+    return f"{request_id}-{_check(settings, request_id, purpose)}"
 
 
-def parse(settings: Settings, code: object) -> int | None:
-    """The request id a well-formed, genuine code names, else None."""
+def parse(settings: Settings, code: object, purpose: str = "track") -> int | None:
+    """The id a well-formed, genuine code names, else None."""
     if not isinstance(code, str) or len(code) > 64:
         return None
     match = _CODE.match(code.strip().upper())
@@ -50,7 +52,7 @@ def parse(settings: Settings, code: object) -> int | None:
     request_id = int(match.group(1))
     if request_id > _MAX_ID:
         return None
-    if not hmac.compare_digest(_check(settings, request_id), match.group(2)):
+    if not hmac.compare_digest(_check(settings, request_id, purpose), match.group(2)):
         return None
     return request_id
 

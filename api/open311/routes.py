@@ -1,13 +1,16 @@
-"""The GeoReport v2 endpoints: discovery, the service list and each service's definition."""
+"""The GeoReport v2 endpoints: discovery, services and their definitions, filing and reading service
+requests, tokens, and the photos keyed clients are shown."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse
 
 from workflow import open311, tracking
+from workflow.commands import clients as client_cmds
+from workflow.commands import photos
 from workflow.i18n import _
-from workflow.lifecycle import STATUS_LABELS
-from workflow.models import Category, utcnow
+from workflow.models import utcnow
 
 from ..context import Ctx, get_ctx
 from .formats import Plural, respond
@@ -49,67 +52,113 @@ def services(fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction, ctx: Ct
 @router.get("/services/{service_code}.{fmt}")
 def service_definition(service_code: str = Path(max_length=32), fmt: str = Fmt,
                        jurisdiction_id: str | None = Jurisdiction, ctx: Ctx = Depends(get_ctx)):
-    """A service's extra attributes (none yet: every service has ``metadata`` false)."""
+    """A service's extra attributes: what ``attribute[CODE]`` a request of this service answers."""
     with ctx.transaction(auth=False) as tx:
         open311.jurisdiction(tx.session, jurisdiction_id)
-        definition = open311.service_definition(tx.session, service_code)
+        definition = open311.service_definition(tx.session, service_code, ctx.locale)
+    rows = [{**row, "values": Plural("value", row["values"])} if "values" in row else row
+            for row in definition.attributes]
     return respond(fmt, "service_definition", {"service_code": definition.service_code,
-                                               "attributes": Plural("attribute", definition.attributes)})
+                                               "attributes": Plural("attribute", rows)})
 
 
 # --- service requests ----------------------------------------------------------------------------
 
-def _record(session, request, locale: str) -> dict:
-    """One service request in the standard's fields (ids as strings, datetimes with their offset)."""
-    category = session.get(Category, request.category_id)
-    return {
-        "service_request_id": str(request.id),
-        "status": open311.status_of(request),
-        "status_notes": STATUS_LABELS[request.status].render(locale),
-        "service_name": category.name_in(locale),
-        "service_code": category.code,
-        "description": request.description,
-        "agency_responsible": open311.agency_of(session, request),
-        "service_notice": "",
-        "requested_datetime": request.submitted_at,
-        "updated_datetime": request.updated_at,
-        "expected_datetime": request.resolve_by,
-        "address": request.address,
-        "address_id": str(request.building_id) if request.building_id else "",
-        "zipcode": "",
-        "lat": request.latitude,
-        "long": request.longitude,
-        "media_url": "",
-    }
+ApiKey = Query(None, max_length=100, description="A client's key: with it, requests show their description, "
+               "address, position and photo as given.")
+MAX_FIELDS = 200
+PHOTO_FIELDS = ("media", "photo")
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 @router.get("/requests.{fmt}")
-def service_requests(fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction,
+def service_requests(request: Request, fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction,
                      service_request_id: str | None = Query(None, max_length=12_000),
                      service_code: str | None = Query(None, max_length=2000),
                      start_date: str | None = Query(None, max_length=40),
                      end_date: str | None = Query(None, max_length=40),
-                     status: str | None = Query(None, max_length=20), ctx: Ctx = Depends(get_ctx)):
+                     status: str | None = Query(None, max_length=20), api_key: str | None = ApiKey,
+                     ctx: Ctx = Depends(get_ctx)):
     """Service requests of the jurisdiction, newest first, at most 1000: by ``service_request_id``
     (a comma list, which overrides every other filter), or by ``service_code``, ``status`` and
     ``start_date``/``end_date`` (at most 90 days apart; the last 90 days by default)."""
     with ctx.transaction(auth=False) as tx:
+        full = open311.reader(tx.session, api_key) is not None
         street = open311.jurisdiction(tx.session, jurisdiction_id)
         query = open311.parse_query(service_request_id=service_request_id, service_code=service_code,
                                     start_date=start_date, end_date=end_date, status=status,
                                     zone=ctx.settings.timezone, now=utcnow())
-        rows = [_record(tx.session, r, ctx.locale) for r in open311.find_requests(tx.session, street, query)]
+        rows = [open311.record(tx.session, ctx.settings, r, ctx.locale, full=full, base_url=_base(request))
+                for r in open311.find_requests(tx.session, street, query)]
     return respond(fmt, "service_requests", Plural("request", rows))
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
-def service_request(service_request_id: int = Path(ge=1, le=2_147_483_647), fmt: str = Fmt,
-                    jurisdiction_id: str | None = Jurisdiction, ctx: Ctx = Depends(get_ctx)):
+def service_request(request: Request, service_request_id: int = Path(ge=1, le=2_147_483_647), fmt: str = Fmt,
+                    jurisdiction_id: str | None = Jurisdiction, api_key: str | None = ApiKey,
+                    ctx: Ctx = Depends(get_ctx)):
     """One service request, as a list of one (the standard's shape)."""
     with ctx.transaction(auth=False) as tx:
+        full = open311.reader(tx.session, api_key) is not None
         street = open311.jurisdiction(tx.session, jurisdiction_id)
-        row = _record(tx.session, open311.request_of(tx.session, street, service_request_id), ctx.locale)
+        row = open311.record(tx.session, ctx.settings, open311.request_of(tx.session, street, service_request_id),
+                             ctx.locale, full=full, base_url=_base(request))
     return respond(fmt, "service_requests", Plural("request", [row]))
+
+
+@router.post("/requests.{fmt}", status_code=201, openapi_extra={"requestBody": {"content": {
+    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+    "multipart/form-data": {"schema": {"type": "object"}}}}})
+async def file_request(request: Request, fmt: str = Fmt, ctx: Ctx = Depends(get_ctx)):
+    """File a service request, as ``application/x-www-form-urlencoded`` or as
+    ``multipart/form-data`` with a photo in the file field ``media``. Needs ``api_key``. Fields:
+    ``service_code``; where: ``lat`` and ``long``, ``address_string`` or ``address_id``;
+    ``description``, ``media_url``, ``attribute[CODE]`` (``attribute[CODE][]`` for a
+    multivaluelist), and the reporter's ``email``, ``phone``, ``first_name``, ``last_name``. The answer
+    is a list of one ``{service_request_id, service_notice, account_id}``; the notice carries the
+    tracking code, which ``tokens/{token}`` also takes."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise open311.Open311Error(400, _("Send the service request as a form (application/x-www-form-urlencoded "
+                                          "or multipart/form-data)."), code="form_required")
+    try:
+        form = await request.form(max_files=2, max_fields=MAX_FIELDS)
+    except Exception as exc:  # a malformed multipart body or too many fields
+        raise open311.Open311Error(400, _("The form could not be read: {reason}", reason=str(exc)[:200]),
+                                   code="malformed_form") from None
+    fields: dict[str, list[str]] = {}
+    photo = None
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            fields.setdefault(name, []).append(value)
+        elif name in PHOTO_FIELDS and photo is None:
+            photo = await value.read(ctx.settings.max_photo_bytes + 1)
+        else:
+            raise open311.Open311Error(400, _("Send one photo, in the file field media."), code="unexpected_file")
+    await form.close()
+    key = (fields.get("api_key") or [request.query_params.get("api_key", "")])[0]
+    jurisdiction_id = (fields.get("jurisdiction_id") or [request.query_params.get("jurisdiction_id", "")])[0]
+    with ctx.transaction(auth=False) as tx:
+        client = client_cmds.authenticate(tx.session, key)
+        street = open311.jurisdiction(tx.session, jurisdiction_id)
+        filed = open311.file_request(tx.session, ctx.settings, client, street, fields, photo or None,
+                                     base_url=_base(request), locale=ctx.locale)
+        body = {"service_request_id": str(filed.request.id), "service_notice": filed.notice, "account_id": ""}
+    return respond(fmt, "service_requests", Plural("request", [body]), status=201)
+
+
+@router.get("/media/{code}", response_class=FileResponse, include_in_schema=False)
+def media(code: str = Path(max_length=64), ctx: Ctx = Depends(get_ctx)):
+    """A request's photo, at the unguessable address a keyed client was given as ``media_url``."""
+    with ctx.transaction(auth=False) as tx:
+        photo = open311.media_photo(tx.session, ctx.settings, code)
+        path = photos.photo_path(ctx.settings.media_dir, photo.sha256)
+        if not path.exists():
+            raise open311.Open311Error(404, _("No such photo."), code="unknown_media")
+        return FileResponse(path, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/tokens/{token}.{fmt}")

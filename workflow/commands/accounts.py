@@ -43,6 +43,9 @@ def create_account(
     password_hash: str | None = None,
 ) -> Account:
     role = Role(role)
+    if role == Role.client:
+        raise InvalidInput(_("Open311 client accounts are made by issuing a client key, not by hand."),
+                           code="role_not_allowed", details={"field": "role"})
     if not USERNAME.match(username or ""):
         raise InvalidInput(
             _("A username is 3 to 64 letters, digits, dots, dashes or underscores."), code="invalid_username",

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import attributes as attribute_rules
 from .. import deadlines, outbox
 from ..access import Actor, is_registered
 from ..errors import Forbidden, InvalidInput
@@ -29,7 +30,8 @@ from . import photos as photo_cmds
 MAX_DESCRIPTION = 2000
 
 # Which role collects through which channel.
-CHANNEL_ROLE = {Channel.report: Role.resident, Channel.inspection: Role.staff, Channel.visit: Role.member}
+CHANNEL_ROLE = {Channel.report: Role.resident, Channel.inspection: Role.staff, Channel.visit: Role.member,
+                Channel.open311: Role.client}
 
 
 @dataclass
@@ -45,7 +47,12 @@ class Submission:
     longitude: float | None = None
     contact_name: str = ""
     contact_phone: str = ""
+    contact_email: str = ""
     photo_ids: list[int] = field(default_factory=list)
+    # Answers to the category's extra questions, by code (a list per code: forms may repeat a
+    # field). None when the channel's form does not ask them: then none is required.
+    attributes: dict[str, list[str]] | None = None
+    media_url: str = ""
 
 
 def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | None = None,
@@ -76,6 +83,8 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
         raise InvalidInput(_("Unknown category {code}.", code=sub.category), code="unknown_category",
                            details={"field": "category"})
 
+    answers = attribute_rules.answers(category.attributes or [], sub.attributes or {}, timezone,
+                                      required=sub.attributes is not None)
     community = _community_for(session, actor, channel, sub.community_id)
     grid_id, building_id = _location(session, community.id, sub.grid_id, sub.building_id)
     for key, value, lo, hi in (("latitude", sub.latitude, -90, 90), ("longitude", sub.longitude, -180, 180)):
@@ -99,6 +108,9 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
         collector_id=actor.account_id,
         contact_name=sub.contact_name.strip()[:100],
         contact_phone=sub.contact_phone.strip()[:32],
+        contact_email=sub.contact_email.strip()[:254],
+        attributes=answers,
+        media_url=sub.media_url.strip()[:500],
         submitted_at=now,
         updated_at=now,
     )

@@ -18,6 +18,9 @@ class Role(enum.StrEnum):
     street_officer = "street_officer"
     secretary = "secretary"
     admin = "admin"
+    # An outside system that files requests through Open311 (a city app, a hotline). It never logs
+    # in: its account only names who collected the requests it sends.
+    client = "client"
 
 
 class Account(Base):
@@ -108,3 +111,20 @@ class Registration(Base):
     )
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class Open311Client(Base):
+    """An Open311 client (a city app, a hotline) with its ``api_key``. Only the key's SHA-256 is
+    stored; revoking it stops the key at once and keeps the requests it filed."""
+
+    __tablename__ = "open311_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -51,3 +51,6 @@ class Building(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(200), default="")
+    # Where the building stands (WGS 84), so a report given as coordinates finds its building.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]

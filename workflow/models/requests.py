@@ -60,6 +60,11 @@ class Request(Base):
     collector_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # Answers to the category's extra questions, by attribute code (Open311 ``attribute[CODE]``).
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # A photo the reporter's app keeps elsewhere (Open311 ``media_url``); shown as a link, never fetched.
+    media_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     route: Mapped[Route | None] = mapped_column(enum_column(Route, "route"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)

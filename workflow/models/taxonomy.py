@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, enum_column
@@ -49,6 +49,9 @@ class Category(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Extra questions a report of this kind answers (Open311 service attributes): a list of
+    # definitions, checked by workflow.attributes.
+    attributes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     def name_in(self, locale: str) -> str:
         """The category's name in a person's language (Chinese unless English was asked for)."""
