@@ -1,4 +1,5 @@
-"""Request and response bodies of the administration API: taxonomy, routing rules, calendar.
+"""Request and response bodies of the administration API: taxonomy, routing rules, calendar, Open311
+clients.
 
 Values with a fixed set of choices (urgency, target, channel, ...) and the rule conditions are
 typed loosely here and checked by the commands, so that each mistake gets its own error code
@@ -14,7 +15,17 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.models import CalendarDay, Category, Channel, DayKind, DeadlineClass, Route, RoutingRule, Urgency
+from workflow.models import (
+    CalendarDay,
+    Category,
+    Channel,
+    DayKind,
+    DeadlineClass,
+    Open311Client,
+    Route,
+    RoutingRule,
+    Urgency,
+)
 from workflow.routing import Decision
 
 from .schemas import MAX_ID, DbId
@@ -22,6 +33,7 @@ from .schemas import MAX_ID, DbId
 Strict = ConfigDict(extra="forbid", strict=True)
 RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The routing rule's id.")]
 CategoryCode = Annotated[str, Path(max_length=32, description="The category's code, e.g. sanitation.pests.")]
+ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The Open311 client's id.")]
 
 
 def _choice(kind: type, description: str, default: Any = ...) -> Any:
@@ -36,6 +48,17 @@ def _condition(description: str, items: dict, default: Any) -> Any:
 URGENCY = "emergency (respond in 1 h), urgent (2 h), normal or complex (24 h)."
 DEADLINE = "Feedback window: h2, h24 (by the clock), d7 or d15 (working days). Defaults from the urgency."
 ROUTE = "community (staff), open_task (the members' task board) or street (the street office)."
+ATTRIBUTES = (
+    "Extra questions a report of this subcategory answers (Open311 service attributes), at most 20: each "
+    "`{code, datatype, required, variable, description_zh, description_en, values}`; `datatype` is string, "
+    "number, datetime, text, singlevaluelist or multivaluelist, and the two lists take `values`, each "
+    "`{key, name_zh, name_en}`. `variable: false` makes a notice that takes no answer. Replaces the whole "
+    "list; a mistake answers 422 `invalid_attribute_definition` with the `field` at fault."
+)
+
+
+def _attributes(default: Any) -> Any:
+    return Field(default, description=ATTRIBUTES, json_schema_extra={"type": "array", "items": {"type": "object"}})
 
 
 # --- taxonomy ------------------------------------------------------------------------------------
@@ -51,6 +74,7 @@ class CategoryIn(BaseModel):
     deadline_class: str | None = _choice(DeadlineClass, DEADLINE, None)
     default_route: str = _choice(Route, ROUTE, "community")
     sort_order: int | None = Field(None, description="Place among its siblings; defaults to last.")
+    attributes: Any = _attributes([])
 
 
 class CategoryPatch(BaseModel):
@@ -63,6 +87,7 @@ class CategoryPatch(BaseModel):
     sort_order: int = None
     active: bool = Field(None, description="false retires the category (with its subcategories, for a top "
                                            "level); true reinstates it.")
+    attributes: Any = _attributes(None)
 
 
 class CategoryAdminOut(BaseModel):
@@ -76,6 +101,7 @@ class CategoryAdminOut(BaseModel):
     sort_order: int
     active: bool
     requests: int = Field(description="Requests filed under it (for a top level: under its subcategories).")
+    attributes: list[dict[str, Any]] = Field(description="Its extra questions, as stored (see the input).")
 
 
 def category_admin_out(category: Category, parent: str | None, requests: int) -> CategoryAdminOut:
@@ -83,7 +109,7 @@ def category_admin_out(category: Category, parent: str | None, requests: int) ->
         code=category.code, parent=parent, name_zh=category.name_zh, name_en=category.name_en,
         urgency=category.urgency.value, deadline_class=category.deadline_class.value,
         default_route=category.default_route.value, sort_order=category.sort_order, active=category.active,
-        requests=requests,
+        requests=requests, attributes=category.attributes or [],
     )
 
 
@@ -191,3 +217,39 @@ class CalendarDayOut(BaseModel):
 
 def calendar_day_out(row: CalendarDay) -> CalendarDayOut:
     return CalendarDayOut(day=row.day, kind=row.kind.value, name=row.name)
+
+
+# --- Open311 clients -----------------------------------------------------------------------------
+
+class Open311ClientIn(BaseModel):
+    model_config = Strict
+    name: str = Field(max_length=200, description="Who the client is, e.g. 城市服务App; unique, at most 100 "
+                                                  "characters. It is shown as the collector of its requests.")
+
+
+class Open311ClientOut(BaseModel):
+    id: int
+    name: str
+    key_prefix: str = Field(description="The key's first characters, to tell keys apart; never the key.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="When the key last filed or read a request.")
+    revoked_at: datetime | None = Field(description="Set once the key is revoked; it then gets 403.")
+    requests: int = Field(description="Requests the client has filed.")
+
+
+class Open311ClientIssuedOut(BaseModel):
+    id: int
+    name: str
+    key_prefix: str
+    created_at: datetime
+    api_key: str = Field(description="The key, shown only in this answer: only its SHA-256 is stored.")
+
+
+def open311_client_out(client: Open311Client, requests: int) -> Open311ClientOut:
+    return Open311ClientOut(id=client.id, name=client.name, key_prefix=client.key_prefix, created_at=client.created_at,
+                            last_used_at=client.last_used_at, revoked_at=client.revoked_at, requests=requests)
+
+
+def open311_client_issued_out(client: Open311Client, key: str) -> Open311ClientIssuedOut:
+    return Open311ClientIssuedOut(id=client.id, name=client.name, key_prefix=client.key_prefix,
+                                  created_at=client.created_at, api_key=key)

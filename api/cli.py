@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 
 import click
 
@@ -228,9 +229,84 @@ def demo_command() -> None:
     click.echo(demo_data.accounts_text())
 
 
+@main.group("open311-client")
+def open311_client() -> None:
+    """Open311 clients (city apps, hotlines) and their api keys."""
+
+
+@contextmanager
+def _session():
+    """A unit of work on the configured database, migrated first; a refusal becomes a clean error."""
+    from workflow import migrate
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.errors import DomainError
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message.render('en')}") from exc
+    finally:
+        engine.dispose()
+
+
+def _when(moment, zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes") if moment else "-"
+
+
+@open311_client.command("issue")
+@click.argument("name")
+def open311_client_issue(name: str) -> None:
+    """Issue an api key to a new client called NAME. The key is printed once, now: only its SHA-256
+    is stored."""
+    from workflow.commands import clients
+
+    with _session() as session:
+        client, key = clients.issue(session, None, name)
+        client_id, client_name = client.id, client.name
+    click.echo(f"issued Open311 client {client_id} ({client_name})")
+    click.echo(f"api_key: {key}")
+    click.echo("Hand this key over now: it is not shown again.", err=True)
+
+
+@open311_client.command("list")
+def open311_client_list() -> None:
+    """Every client: id, name, key prefix, created, last used, revoked, requests filed."""
+    from workflow.commands import clients
+
+    zone = _settings().timezone
+    with _session() as session:
+        rows = [(c.id, c.name, c.key_prefix, _when(c.created_at, zone), _when(c.last_used_at, zone),
+                 _when(c.revoked_at, zone), n) for c, n in clients.catalogue(session, None)]
+    if not rows:
+        click.echo("no Open311 clients yet; issue one with `shoubanping open311-client issue NAME`")
+        return
+    click.echo("\t".join(("id", "name", "key", "created", "last used", "revoked", "requests")))
+    for client_id, name, prefix, created, used, revoked, n in rows:
+        click.echo(f"{client_id}\t{name}\t{prefix}…\t{created}\t{used}\t{revoked}\t{n}")
+
+
+@open311_client.command("revoke")
+@click.argument("client_id", metavar="ID", type=click.IntRange(1, 2_147_483_647))
+def open311_client_revoke(client_id: int) -> None:
+    """Revoke client ID's key at once. The requests it filed stay."""
+    from workflow.commands import clients
+
+    with _session() as session:
+        client = clients.revoke(session, None, client_id)
+        name = client.name
+    click.echo(f"revoked Open311 client {client_id} ({name})")
+
+
 @main.command("create-account")
 @click.option("--username", required=True)
 @click.option("--display-name", required=True)
+# Not ``client``: an Open311 client's account comes with its key (`open311-client issue`).
 @click.option("--role", type=click.Choice(["resident", "staff", "member", "street_officer", "secretary", "admin"]),
               required=True)
 @click.option("--community-id", type=int, default=None)

@@ -42,7 +42,10 @@ def error_response(request: Request, status: int, code: str, message: Text, deta
     if request.url.path.startswith(OPEN311):
         if status == 422:  # the standard knows 400 (a bad parameter) and 404 (no such thing, or format)
             fields = (details or {}).get("fields", [])
-            status = 404 if any(f.get("loc", [""])[0] == "path" for f in fields) else 400
+            if any(f.get("loc", [""])[0] == "path" for f in fields):
+                status, message = 404, HTTP_CODES[404][1]
+            else:
+                status = 400
         return open311_formats.error(open311_formats.format_of(request.url.path), status, message.render(locale),
                                      headers)
     body = {"error": {"code": code, "message": message.render(locale), "details": details or {}}}

@@ -10,9 +10,10 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from workflow import attributes as attribute_rules
 from workflow import lifecycle
-from workflow.access import Actor
-from workflow.commands import handling
+from workflow.access import Actor, sees_contact
+from workflow.commands import handling, intake
 from workflow.models import Account, Category, Claim, Evaluation, Request, RequestEvent, Role
 from workflow.repository import requests as repo
 
@@ -72,6 +73,19 @@ class SubmitIn(BaseModel):
     contact_name: str = Field("", max_length=100, description="For visits: the resident visited.")
     contact_phone: str = Field("", max_length=32)
     photo_ids: list[DbId] = Field(default_factory=list, max_length=9, description="Ids from POST /api/v1/photos.")
+    attributes: dict[str, str | int | float | list[str]] | None = Field(
+        None, max_length=50,
+        description="Answers to the category's extra questions, by attribute code (see GET "
+                    "/open311/v2/services/{code}.json): text, a number, or a list of keys for a multivaluelist. "
+                    "When given, the required ones must be answered; left out, none is asked.")
+
+    def submission(self) -> intake.Submission:
+        fields = self.model_dump()
+        answers = fields.pop("attributes")
+        if answers is not None:
+            answers = {code: [str(v) for v in value] if isinstance(value, list) else [str(value)]
+                       for code, value in answers.items()}
+        return intake.Submission(**fields, attributes=answers)
 
 
 class NoteIn(BaseModel):
@@ -211,6 +225,7 @@ class RequestOut(BaseModel):
     description: str
     contact_name: str | None
     contact_phone: str | None
+    contact_email: str | None = Field(description="Shown, like the phone, to desks and to whoever brought it in.")
     reporter_id: int | None
     collector_id: int
     route: str | None
@@ -231,7 +246,16 @@ class RequestOut(BaseModel):
     actions: list[str] = Field(description="Actions the caller may take now.")
 
 
+class AttributeAnswerOut(BaseModel):
+    code: str
+    question: str = Field(description="In the caller's language; the code, for a question since removed.")
+    answer: str = Field(description="As given; a list attribute's choices by their names.")
+
+
 class RequestDetailOut(RequestOut):
+    attributes: list[AttributeAnswerOut] = Field(description="Answers to the category's extra questions.")
+    media_url: str = Field(description="A photo the reporter's app keeps elsewhere (Open311), or empty. "
+                                       "Not fetched by us: open it with care.")
     events: list[EventOut]
     claims: list[ClaimOut]
     evaluations: list[EvaluationOut]
@@ -270,14 +294,11 @@ def actions_for(session: Session, actor: Actor, request: Request) -> list[str]:
     return handling.available(session, actor, request)
 
 
-def _sees_contact(actor: Actor, request: Request) -> bool:
-    return actor.role in (Role.staff, Role.street_officer, Role.secretary, Role.admin) or actor.account_id in (
-        request.reporter_id, request.collector_id)
 
 
 def request_out(session: Session, actor: Actor, request: Request, locale: str) -> RequestOut:
     category = session.get(Category, request.category_id)
-    contact = _sees_contact(actor, request)
+    contact = sees_contact(actor, request)
     return RequestOut(
         id=request.id, status=request.status.value,
         status_label=lifecycle.STATUS_LABELS[request.status].render(locale),
@@ -286,6 +307,7 @@ def request_out(session: Session, actor: Actor, request: Request, locale: str) -
         address=request.address, description=request.description,
         contact_name=request.contact_name if contact else None,
         contact_phone=request.contact_phone if contact else None,
+        contact_email=request.contact_email if contact else None,
         reporter_id=request.reporter_id, collector_id=request.collector_id,
         route=request.route.value if request.route else None, reopen_count=request.reopen_count,
         supervision=request.supervision,
@@ -319,8 +341,11 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
 
 def request_detail_out(session: Session, actor: Actor, request: Request, locale: str) -> RequestDetailOut:
     base = request_out(session, actor, request, locale)
+    category = session.get(Category, request.category_id)
     return RequestDetailOut(
         **base.model_dump(),
+        attributes=attribute_rules.answered(category.attributes or [], request.attributes or {}, locale),
+        media_url=request.media_url,
         events=[event_out(e, locale) for e in repo.events(session, request.id)],
         claims=[claim_out(c) for c in repo.claims(session, request.id)],
         evaluations=[evaluation_out(e) for e in repo.evaluations(session, request.id)],

@@ -11,7 +11,7 @@ from api import schemas as s
 from workflow.access import Actor
 from workflow.deadlines import next_deadline
 from workflow.i18n import _
-from workflow.models import Building, Category, Community, Grid, Request
+from workflow.models import Account, Building, Category, Channel, Community, Grid, Request
 
 DEADLINE_LABELS = {
     "respond": _("Respond by"),
@@ -59,8 +59,23 @@ def _names(session: Session, request: Request, locale: str) -> dict[str, Any]:
         "grid_name": grid.name if grid else "",
         "building_name": building.name if building else "",
         "channel_label": CHANNEL_LABELS.get(request.channel.value, _("Other")),
+        "collector_name": _collector_name(session, request),
         "supervision_label": SUPERVISION_LABELS.get(request.supervision, SUPERVISION_LABELS["normal"]),
     }
+
+
+def _collector_name(session: Session, request: Request) -> str:
+    """The Open311 client that filed it (its account bears the client's name); for the other
+    channels the channel says enough."""
+    if request.channel != Channel.open311:
+        return ""
+    account = _row(session, Account, request.collector_id)
+    return account.display_name if account else ""
+
+
+def _link(url: str) -> str | None:
+    """A reporter's ``media_url`` as a link only when it is a web address (never javascript: and the like)."""
+    return url if url.lower().startswith(("http://", "https://")) else None
 
 
 def _deadline(request: Request) -> dict[str, Any]:
@@ -80,4 +95,4 @@ def request_card(session: Session, actor: Actor, request: Request, locale: str) 
 def request_detail(session: Session, actor: Actor, request: Request, locale: str) -> dict[str, Any]:
     """A whole request: history, claims, evaluations and photos as the API shows them, plus names."""
     out = s.request_detail_out(session, actor, request, locale).model_dump()
-    return {**out, **_names(session, request, locale), **_deadline(request)}
+    return {**out, **_names(session, request, locale), **_deadline(request), "media_link": _link(out["media_url"])}

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InvalidInput
-from .i18n import _
+from .i18n import DEFAULT_LOCALE, Text, _
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LISTS = ("singlevaluelist", "multivaluelist")
@@ -140,6 +140,14 @@ def value_name(value: dict, locale: str) -> str:
 
 # --- answers (intake) ----------------------------------------------------------------------------
 
+class _Question(Text):
+    """A definition's description inside a message, in the reader's language (the administrator
+    wrote both; it is no msgid of the catalogue)."""
+
+    def render(self, locale: str = DEFAULT_LOCALE) -> str:
+        return self.params["en"] if locale == "en" else self.params["zh"]
+
+
 def _wrong(message, code: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_attribute", details={"field": f"attribute[{code}]", "attribute": code})
 
@@ -164,8 +172,8 @@ def answers(defs: list[dict], given: dict[str, list[str]], zone: str, *, require
         values = given.get(code)
         if not values:
             if definition["required"] and required:
-                raise InvalidInput(_("Please answer {question} (attribute {code}).",
-                                     question=definition["description_zh"], code=code),
+                question = _Question(code, {"zh": definition["description_zh"], "en": definition["description_en"]})
+                raise InvalidInput(_("Please answer {question} (attribute {code}).", question=question, code=code),
                                    code="attribute_required", details={"field": f"attribute[{code}]",
                                                                        "attribute": code})
             continue
@@ -209,10 +217,11 @@ def answers(defs: list[dict], given: dict[str, list[str]], zone: str, *, require
     return out
 
 
-def shown(defs: list[dict], stored: dict[str, Any], locale: str) -> list[tuple[str, str]]:
-    """The answers as (question, answer) pairs in the reader's language, in the definitions' order.
-    Answers to questions since removed are still shown, under their code."""
-    pairs, done = [], set()
+def answered(defs: list[dict], stored: dict[str, Any], locale: str) -> list[dict[str, str]]:
+    """The answers as ``{code, question, answer}`` in the reader's language, in the definitions'
+    order; list choices by their names. Answers to questions since removed are still shown, their
+    code as the question."""
+    rows, done = [], set()
     for definition in defs:
         code = definition["code"]
         if code not in stored:
@@ -222,10 +231,16 @@ def shown(defs: list[dict], stored: dict[str, Any], locale: str) -> list[tuple[s
         if definition["datatype"] in LISTS:
             names = {v["key"]: value_name(v, locale) for v in definition.get("values", [])}
             keys = value if isinstance(value, list) else [value]
-            value = "、".join(names.get(k, k) for k in keys) if locale != "en" else ", ".join(
-                names.get(k, k) for k in keys)
-        pairs.append((described(definition, locale), str(value)))
+            value = ("、" if locale != "en" else ", ").join(names.get(k, k) for k in keys)
+        rows.append({"code": code, "question": described(definition, locale), "answer": str(value)})
     for code, value in stored.items():
         if code not in done:
-            pairs.append((code, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
-    return pairs
+            rows.append({"code": code, "question": code,
+                         "answer": ", ".join(map(str, value)) if isinstance(value, list) else str(value)})
+    return rows
+
+
+def shown(defs: list[dict], stored: dict[str, Any], locale: str) -> list[tuple[str, str]]:
+    """The answers as (question, answer) pairs in the reader's language, in the definitions' order.
+    Answers to questions since removed are still shown, under their code."""
+    return [(row["question"], row["answer"]) for row in answered(defs, stored, locale)]

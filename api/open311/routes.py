@@ -126,9 +126,9 @@ async def file_request(request: Request, fmt: str = Fmt, ctx: Ctx = Depends(get_
                                           "or multipart/form-data)."), code="form_required")
     try:
         form = await request.form(max_files=2, max_fields=MAX_FIELDS)
-    except Exception as exc:  # a malformed multipart body or too many fields
-        raise open311.Open311Error(400, _("The form could not be read: {reason}", reason=str(exc)[:200]),
-                                   code="malformed_form") from None
+    except Exception:  # a malformed multipart body, or too many fields or files
+        raise open311.Open311Error(400, _("The form could not be read. Send it whole, with at most {n} fields and "
+                                          "one photo.", n=MAX_FIELDS), code="malformed_form") from None
     fields: dict[str, list[str]] = {}
     photo = None
     for name, value in form.multi_items():

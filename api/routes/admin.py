@@ -1,4 +1,5 @@
-"""Administration: the category taxonomy, routing rules and their dry run, the working-day calendar."""
+"""Administration: the category taxonomy, routing rules and their dry run, the working-day calendar,
+Open311 clients and their keys."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from workflow.commands import calendar, rules, taxonomy
+from workflow.commands import calendar, clients, rules, taxonomy
 from workflow.repository import places
 
 from .. import admin_schemas as a
@@ -38,7 +39,9 @@ def create_category(body: a.CategoryIn, ctx: Ctx = Depends(get_auth_ctx)):
 
 @router.patch("/admin/categories/{code}", response_model=a.CategoryAdminOut, responses=WRITE_ERRORS)
 def update_category(code: a.CategoryCode, body: a.CategoryPatch, ctx: Ctx = Depends(get_auth_ctx)):
-    """Change a category's names, urgency, deadline class, default route or order. `active: false`
+    """Change a category's names, urgency, deadline class, default route, order or attributes (the
+    extra questions its reports answer; the list given replaces the old one, and answers already
+    stored stay with their requests). `active: false`
     retires it (a top level with its subcategories): new requests can no longer use it, while old
     ones keep showing it. `active: true` reinstates it. Changes apply to requests from now on.
     Admins only."""
@@ -137,3 +140,36 @@ def delete_calendar_day(day: date, ctx: Ctx = Depends(get_auth_ctx)):
     with ctx.transaction() as tx:
         calendar.remove_day(tx.session, tx.actor, day)
     return Response(status_code=204)
+
+
+# --- Open311 clients -----------------------------------------------------------------------------
+
+@router.get("/admin/open311-clients", response_model=list[a.Open311ClientOut])
+def list_open311_clients(ctx: Ctx = Depends(get_auth_ctx)):
+    """Every Open311 client, revoked ones too, oldest first, with its key's first characters (never
+    the key), when the key was last used and how many requests the client has filed. Admins only."""
+    with ctx.transaction() as tx:
+        return [a.open311_client_out(c, n) for c, n in clients.catalogue(tx.session, tx.actor)]
+
+
+@router.post("/admin/open311-clients", status_code=201, response_model=a.Open311ClientIssuedOut,
+             responses=WRITE_ERRORS)
+def issue_open311_client(body: a.Open311ClientIn, response: Response, ctx: Ctx = Depends(get_auth_ctx)):
+    """Issue a key to a new Open311 client (a city app, a hotline). The answer carries `api_key`: it
+    is shown only now, so hand it over at once; only its SHA-256 is stored. A name already taken
+    answers 409 `client_exists`. Admins only."""
+    with ctx.transaction() as tx:
+        client, key = clients.issue(tx.session, tx.actor, body.name)
+        out = a.open311_client_issued_out(client, key)
+    response.headers["Cache-Control"] = "no-store"
+    return out
+
+
+@router.delete("/admin/open311-clients/{client_id}", response_model=a.Open311ClientOut, responses=WRITE_ERRORS)
+def revoke_open311_client(client_id: a.ClientId, ctx: Ctx = Depends(get_auth_ctx)):
+    """Revoke a client's key: from now on it gets 403 `api_key_revoked`, while the requests it filed
+    stay. Answers the client's row with `revoked_at` set (404 `client_not_found`, 409 `client_revoked`
+    when already revoked). Admins only."""
+    with ctx.transaction() as tx:
+        client = clients.revoke(tx.session, tx.actor, client_id)
+        return a.open311_client_out(client, clients.requests_filed(tx.session, client))

@@ -23,10 +23,11 @@ router = APIRouter(tags=["requests"], responses={401: {"model": s.ErrorOut}, 404
 def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
     """Collect a request (收). Residents report (`report`), community staff record what they find on
     inspection rounds (`inspection`), registered members record what they find on home visits
-    (`visit`). The request is routed right after it is stored."""
+    (`visit`). The request is routed right after it is stored. `attributes` answers the category's
+    extra questions: an unknown code answers 422 `unknown_attribute`, a wrong value
+    `invalid_attribute`, and, when `attributes` is given, a required one left out `attribute_required`."""
     with ctx.transaction() as tx:
-        request = intake.submit(tx.session, tx.actor, intake.Submission(**body.model_dump()),
-                                timezone=ctx.settings.timezone)
+        request = intake.submit(tx.session, tx.actor, body.submission(), timezone=ctx.settings.timezone)
         return s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
 
 

@@ -20,6 +20,7 @@ from ..access import Actor
 from ..errors import Conflict, Forbidden, NotFound
 from ..i18n import _
 from ..models import Account, Open311Client, Role, utcnow
+from ..repository import requests as request_repo
 from .taxonomy import require_admin, text_field
 
 KEY_PREFIX = "sbp_"
@@ -55,14 +56,29 @@ def issue(session: Session, actor: Actor | None, name: str, *, key: str | None =
     return client, key
 
 
-def clients(session: Session, actor: Actor) -> list[Open311Client]:
-    require_admin(actor)
+def clients(session: Session, actor: Actor | None) -> list[Open311Client]:
+    """Every client, revoked ones too, oldest first. ``actor`` None is the command line."""
+    if actor is not None:
+        require_admin(actor)
     return list(session.scalars(select(Open311Client).order_by(Open311Client.id)))
 
 
-def revoke(session: Session, actor: Actor, client_id: int, *, now: datetime | None = None) -> Open311Client:
-    """Stop a client's key. Its requests stay, collected by it. Revoking twice is a conflict."""
-    require_admin(actor)
+def catalogue(session: Session, actor: Actor | None) -> list[tuple[Open311Client, int]]:
+    """Every client with how many requests it has filed (its account collected)."""
+    rows = clients(session, actor)
+    counts = request_repo.collected_counts(session, [c.account_id for c in rows])
+    return [(c, counts.get(c.account_id, 0)) for c in rows]
+
+
+def requests_filed(session: Session, client: Open311Client) -> int:
+    return request_repo.collected_counts(session, [client.account_id]).get(client.account_id, 0)
+
+
+def revoke(session: Session, actor: Actor | None, client_id: int, *, now: datetime | None = None) -> Open311Client:
+    """Stop a client's key. Its requests stay, collected by it. Revoking twice is a conflict.
+    ``actor`` None is the command line."""
+    if actor is not None:
+        require_admin(actor)
     now = now or utcnow()
     client = session.scalar(select(Open311Client).where(Open311Client.id == client_id).with_for_update())
     if client is None:
@@ -72,7 +88,8 @@ def revoke(session: Session, actor: Actor, client_id: int, *, now: datetime | No
     client.revoked_at = now
     session.get(Account, client.account_id).is_active = False
     session.flush()
-    audit.record(session, actor, "open311_client.revoke", f"open311_client:{client.id}", now, {"name": client.name})
+    audit.record(session, actor or Actor(role="operator"), "open311_client.revoke", f"open311_client:{client.id}",
+                 now, {"name": client.name})
     return client
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .. import attributes as attribute_rules
 from ..access import Actor
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
@@ -32,8 +33,10 @@ DEFAULT_DEADLINE = {
     Urgency.normal: DeadlineClass.d7,
     Urgency.complex: DeadlineClass.d15,
 }
-CREATE_FIELDS = {"code", "parent", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order"}
-UPDATE_FIELDS = {"name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order", "active"}
+CREATE_FIELDS = {"code", "parent", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order",
+                 "attributes"}
+UPDATE_FIELDS = {"name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order", "active",
+                 "attributes"}
 
 
 # --- shared by the administration commands --------------------------------------------------------
@@ -126,6 +129,7 @@ def create_category(session: Session, actor: Actor, fields: dict[str, Any]) -> C
                                  "unknown_route"),
         sort_order=_sort_order(_given(fields, "sort_order", places.next_sort_order(session, parent_id))),
         active=True,
+        attributes=_attributes(fields.get("attributes", []), parent_id is None),
     )
     session.add(category)
     session.flush()
@@ -151,6 +155,9 @@ def update_category(session: Session, actor: Actor, code: str, fields: dict[str,
         category.sort_order = _sort_order(fields["sort_order"])
     if "active" in fields:
         _set_active(session, category, bool_field(fields["active"], "active"))
+    if "attributes" in fields:
+        # Answers already given stay with their requests; questions since removed show under their code.
+        category.attributes = _attributes(fields["attributes"], category.parent_id is None)
     session.flush()
     return category
 
@@ -214,6 +221,16 @@ def _code(code: Any, parent: Category | None) -> str:
             code="invalid_category_code", details={"field": "code"},
         )
     return code
+
+
+def _attributes(raw: Any, top_level: bool) -> list[dict]:
+    """Extra questions (Open311 service attributes), checked by :mod:`workflow.attributes`. Only a
+    subcategory asks them: requests are filed under subcategories, never under a top level."""
+    definitions = attribute_rules.definitions(raw)
+    if definitions and top_level:
+        raise InvalidInput(_("Only subcategories ask attributes: requests are filed under subcategories."),
+                           code="invalid_attribute_definition", details={"field": "attributes"})
+    return definitions
 
 
 def _sort_order(value: Any) -> int:

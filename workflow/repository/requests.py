@@ -287,3 +287,12 @@ def last_notes(session: Session, request_ids: Sequence[int], trigger: str) -> di
 
 def photo_ids(session: Session, request_id: int) -> list[int]:
     return list(session.scalars(select(Photo.id).where(Photo.request_id == request_id).order_by(Photo.id)))
+
+
+def collected_counts(session: Session, account_ids: Sequence[int]) -> dict[int, int]:
+    """How many requests each of these accounts collected (brought in), by account id; none: absent."""
+    if not account_ids:
+        return {}
+    rows = session.execute(select(Request.collector_id, func.count()).where(Request.collector_id.in_(account_ids))
+                           .group_by(Request.collector_id))
+    return {account_id: n for account_id, n in rows}
