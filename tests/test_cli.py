@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from api.app import create_app
 from handlers.runtime import Runtime
-from workflow.demo import PASSWORD
+from workflow.demo import OPEN311_KEY, PASSWORD
 
 from .conftest import _free_port, build_world
 from .helpers import get, submit, wait_for
@@ -95,12 +95,22 @@ def test_serve_demo_is_ready_for_a_newcomer(tmp_path):
             wait_for(lambda: all(r["status"] != "submitted"
                                  for r in client.get("/api/v1/requests/mine", headers=auth).json()),
                      timeout=30, what="the embedded worker to route the demo's new request")
+            # The printed Open311 key files a street light at a demo building's coordinates.
+            filed = client.post("/open311/v2/requests.json", data={
+                "api_key": OPEN311_KEY, "service_code": "facilities.streetlight", "lat": "39.912", "long": "116.36",
+                "attribute[lamps_out]": "1", "attribute[hazard]": "none"})
+            assert filed.status_code == 201, filed.text
+            [receipt] = filed.json()
+            assert "和平社区" in receipt["service_notice"]
             health = client.get("/healthz").json()
-            assert health["outbox_pending"] == 0 and health["broker"].startswith("embedded")
+            assert health["broker"].startswith("embedded")
+            wait_for(lambda: client.get("/healthz").json()["outbox_pending"] == 0, timeout=30,
+                     what="the outbox to drain")
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert "resident1" in output and PASSWORD in output  # the demo accounts were printed
+    assert f"api_key) of the demo client 示范客户端: {OPEN311_KEY}" in output
     assert (tmp_path / "shoubanping-demo.db").exists()
 
 
