@@ -334,5 +334,54 @@ def create_account(username, display_name, role, community_id, street_id, unit_i
         engine.dispose()
 
 
+@main.command("simulate")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="The same seed, shape and --until give the same rows.")
+@click.option("--streets", default=4, show_default=True, type=click.IntRange(1, 5000), help="Street offices.")
+@click.option("--months", default=3, show_default=True, type=click.IntRange(1, 120), help="Months of requests.")
+@click.option("--requests", "requests_", default=None, type=click.IntRange(0),
+              help="Requests over the months [default: Beijing's rate, 175 a street a day].")
+@click.option("--until", default=None, help="When the simulation ends, ISO 8601 [default: now].")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Processes simulating at once on PostgreSQL [default: one per core]; the rows do not depend on it.")
+@click.option("--database-url", default=None, help="Database to fill [default: SHOUBANPING_DATABASE_URL].")
+def simulate_command(seed, streets, months, requests_, until, workers, database_url) -> None:
+    """Fill an empty database with a simulated city (streets, communities, grids, buildings, home units,
+    members with zones, residents) and months of its requests through every route and outcome, each
+    with a history the lifecycle replays. Every account's password is printed at the end."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from workflow import migrate
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.simulate import CityShape, simulate
+
+    settings = _settings(**({"database_url": database_url} if database_url else {}))
+    try:
+        shape = CityShape(streets=streets, months=months, requests=requests_)
+        end = datetime.fromisoformat(until) if until else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if end is not None and end.tzinfo is None:
+        end = end.replace(tzinfo=ZoneInfo(settings.timezone))
+    migrate.upgrade(settings.database_url)
+    shown = [0]
+
+    def progress(done: int, total: int) -> None:
+        if done * 20 // max(total, 1) > shown[0] or done == total:
+            shown[0] = done * 20 // max(total, 1)
+            click.echo(f"  {done}/{total} requests", err=True)
+
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            report = simulate(session, settings, seed=seed, shape=shape, now=end, workers=workers, progress=progress)
+            if report is None:
+                raise click.ClickException("the database already holds data; simulate fills only an empty one")
+    finally:
+        engine.dispose()
+    click.echo(report.text())
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
