@@ -44,8 +44,9 @@ class Ctx:
         return self.runtime.settings
 
     @contextmanager
-    def transaction(self, *, auth: bool = True) -> Iterator[Tx]:
-        with unit_of_work(self.runtime.sessions) as session:
+    def transaction(self, *, auth: bool = True, read_only: bool = False) -> Iterator[Tx]:
+        """``read_only``: the route only reads (see :func:`workflow.db.unit_of_work`)."""
+        with unit_of_work(self.runtime.sessions, read_only=read_only) as session:
             account = actor = None
             if auth:
                 if not self.token:

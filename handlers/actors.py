@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import outcomes, routing, webhooks
 from workflow.db import unit_of_work
-from workflow.models import DeliveryStatus, ProcessedMessage, Request, utcnow
+from workflow.models import DeliveryStatus, ProcessedMessage, utcnow
+from workflow.repository import requests as requests_repo
 from workflow.settings import Settings
 
 from .broker import QUEUE
@@ -45,7 +46,8 @@ def declare(broker: dramatiq.Broker, sessions: sessionmaker[Session], settings: 
         with unit_of_work(sessions) as session:
             if not _once(session, "route_request"):
                 return
-            request = session.get(Request, request_id)
+            # Locked here once; routing and the trigger it fires find the row locked and loaded.
+            request = requests_repo.get_for_update(session, request_id, missing_ok=True)
             if request is None or (round is not None and request.round != round):
                 return  # gone, or a message from an earlier round
             fired = routing.route_request(session, settings, request_id)

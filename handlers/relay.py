@@ -1,9 +1,13 @@
 """The outbox relay: publishes committed outbox rows to the broker.
 
-Woken right after a commit that wrote outbox rows, and polling on a timer for rows that could not
-be sent (broker down). A row is marked sent only after the broker took it; if the process dies in
-between, the row goes out again and the actor's processed-message guard absorbs the duplicate.
-Several relays may run at once: on PostgreSQL each takes rows with SKIP LOCKED.
+Right after a commit that wrote outbox rows, the committing thread hands those rows to the broker
+itself (:meth:`Relay.committed`), so a message is on its way without waiting for another
+transaction; the relay's thread then marks them sent. Its passes, woken after each commit and on a
+timer, publish whatever is still pending (the broker was down, the process stopped in between).
+A row is marked sent only after the broker took it; if the process dies in between, the row goes
+out again and the actor's processed-message guard absorbs the duplicate (as it does for a row that
+another process's relay finds in the instant between its commit and its hand-off). Several relays
+may run at once: on PostgreSQL each takes rows with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import timedelta
 import dramatiq
 from dramatiq import Message
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.db import unit_of_work
@@ -36,9 +41,43 @@ class Relay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one publishing pass at a time in this process
+        # Rows the committing threads publish themselves: id -> True once the broker took it.
+        # A pass skips rows still being published and marks the published ones sent.
+        self._direct: dict[int, bool] = {}
+        self._direct_lock = threading.Lock()
+        # Off after a failed publish from a committing thread, so that requests do not wait on a
+        # broker that is down; on again once a pass of the relay's own got messages through.
+        self._direct_ok = True
 
     def wake(self) -> None:
         self._wake.set()
+
+    def committed(self, bind: Engine | Connection, rows: list[OutboxMessage]) -> None:
+        """After a commit that wrote ``rows``: publish them now, in the committing thread, and wake
+        the relay's thread to mark them sent. Never raises: a row the broker did not take stays
+        pending for the relay's passes."""
+        try:
+            if rows and self._direct_ok and bind is self.sessions.kw.get("bind"):
+                with self._direct_lock:
+                    for row in rows:
+                        self._direct[row.id] = False
+                for row in rows:
+                    try:
+                        self.broker.enqueue(self._message(row))
+                    except Exception as exc:  # the broker is unreachable: the relay retries these rows
+                        self._direct_ok = False
+                        log.warning("outbox: publishing at commit failed (%s: %s); the relay retries",
+                                    type(exc).__name__, exc)
+                        with self._direct_lock:
+                            for left in rows[rows.index(row):]:
+                                self._direct.pop(left.id, None)
+                        break
+                    with self._direct_lock:
+                        self._direct[row.id] = True
+        except Exception:  # pragma: no cover - a commit must never fail after the fact
+            log.exception("outbox: publishing at commit failed")
+        finally:
+            self._wake.set()
 
     def publish_pending(self) -> int:
         """Publish due rows. Returns how many went out; stops at the first broker failure."""
@@ -52,8 +91,17 @@ class Relay:
 
     def _publish_batch(self) -> tuple[int, bool, bool]:
         now = utcnow()
-        published, failed = 0, False
+        published, failed, skipped = 0, False, False
+        with self._direct_lock:
+            done = [row_id for row_id, sent in self._direct.items() if sent]
         with unit_of_work(self.sessions) as session:
+            if done:  # published at commit: the broker has them
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(done), OutboxMessage.status == OutboxStatus.pending)
+                    .values(status=OutboxStatus.sent, sent_at=now)
+                    .execution_options(synchronize_session=False)
+                )
             rows = session.scalars(
                 select(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.available_at <= now)
@@ -61,7 +109,12 @@ class Relay:
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
             ).all()
+            with self._direct_lock:
+                publishing = set(self._direct)
             for row in rows:
+                if row.id in publishing:  # a committing thread is publishing it right now
+                    skipped = True
+                    continue
                 try:
                     self.broker.enqueue(self._message(row))
                 except Exception as exc:  # the broker is unreachable or refused: keep the row
@@ -74,7 +127,13 @@ class Relay:
                 row.status = OutboxStatus.sent
                 row.sent_at = now
                 published += 1
-        return published, failed, len(rows) == self.batch
+        if done:
+            with self._direct_lock:
+                for row_id in done:
+                    self._direct.pop(row_id, None)
+        if published and not failed:
+            self._direct_ok = True
+        return published, failed, len(rows) == self.batch and not skipped
 
     def recover_unprocessed(self) -> int:
         """Put back rows that were handed to a broker which kept them only in memory.

@@ -17,13 +17,24 @@ from sqlalchemy.orm import Session, sessionmaker
 AfterCommitHook = Callable[[], None]
 
 
+# Execution option of a connection whose transaction only reads (see ``unit_of_work(read_only=True)``).
+READ_ONLY = "shoubanping_read_only"
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """Build an engine. SQLite gets WAL, foreign keys and writer serialisation."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -40,6 +51,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY):
+            # A transaction that only reads takes no lock: in WAL mode it reads a snapshot while
+            # writers go on. query_only turns a write into an error instead of a lock upgrade that
+            # could fail half-way; the next transaction on this connection turns it off again.
+            connection.exec_driver_sql("PRAGMA query_only=ON")
+            connection.info["query_only"] = True
+            connection.exec_driver_sql("BEGIN")
+            return
+        if connection.info.pop("query_only", False):
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
         # IMMEDIATE takes the write lock up front: two transactions that read a row and then write
         # it are serialised instead of one failing half-way with SQLITE_BUSY. This is SQLite's
         # equivalent of the SELECT ... FOR UPDATE that commands issue on PostgreSQL.
@@ -51,14 +72,20 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+def unit_of_work(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
     """Open a session, commit it when the block succeeds, roll back when it raises.
 
     Callbacks registered with :func:`after_commit` run once the commit has succeeded, and are
     dropped on rollback (so the outbox relay is woken only for work that is really stored).
+
+    ``read_only``: the block only reads. On SQLite it then takes no write lock (reads of several
+    threads and processes run side by side, and beside a writer); on both backends a write in it
+    fails.
     """
     session = factory()
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         yield session
         session.commit()
     except BaseException:

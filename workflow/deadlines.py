@@ -60,7 +60,10 @@ class WorkCalendar:
 
 
 def load_calendar(session: Session, timezone: str) -> WorkCalendar:
-    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    # No autoflush: the calendar is not what the caller is changing (the calendar commands flush
+    # their own rows), and flushing the caller's request here would write it twice.
+    with session.no_autoflush:
+        rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
     return WorkCalendar(
         tz=ZoneInfo(timezone),
         holidays=frozenset(d for d, k in rows if k == DayKind.holiday),

@@ -53,9 +53,9 @@ def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0
     """The task board: open tasks in the communities the member is registered with. Tasks in the
     member's responsibility zones come first, then the rest, oldest first. A new task is offered
     to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it."""
-    with ctx.transaction() as tx:
+    with ctx.transaction(read_only=True) as tx:
         rows = repo.open_tasks(tx.session, _member(tx), utcnow(), limit=limit, offset=offset)
-        return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
+        return s.requests_out(tx.session, tx.actor, rows, ctx.locale)
 
 
 @router.get("/claims/mine", response_model=list[s.ClaimWithRequestOut])

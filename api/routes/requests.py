@@ -37,7 +37,7 @@ def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=
     joined, which they follow and may evaluate), staff's inspections, a member's visits."""
     with ctx.transaction() as tx:
         rows = repo.mine(tx.session, tx.actor, limit=limit, offset=offset, following=True)
-        return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
+        return s.requests_out(tx.session, tx.actor, rows, ctx.locale)
 
 
 @router.get("/requests/{request_id}", response_model=s.RequestDetailOut)
@@ -131,4 +131,4 @@ def queue(status: list[Status] = Query(default=[]), limit: int = Query(50, ge=1,
     with ctx.transaction() as tx:
         require_desk(tx.actor)
         rows = repo.queue(tx.session, tx.actor, statuses=status, limit=limit, offset=offset)
-        return [s.request_out(tx.session, tx.actor, r, ctx.locale) for r in rows]
+        return s.requests_out(tx.session, tx.actor, rows, ctx.locale)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -18,15 +19,28 @@ from ..i18n import _
 from ..models import Account, AuthToken, Community, Member, Role, Street, Unit, utcnow
 from ..settings import Settings
 
-HASHER = PasswordHasher()
+# OWASP's recommended argon2id setting (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
+# of 64 MiB and 4 lanes: every hash and verification takes its memory cost. Hashes made with other
+# settings still verify, and are rehashed at the next login.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Every argon2 computation runs on this one thread. The C allocator keeps the 19 MiB in the arena
+# of the thread that hashed, so hashing on whichever request thread came along would leave a copy
+# behind per thread, and a burst of logins would take one copy each at once. A burst waits its turn.
+_ARGON2 = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 MIN_PASSWORD = 8
+
+
+def _argon2(fn, *args):
+    return _ARGON2.submit(fn, *args).result()
+
+
 # Verifying against this keeps a failed login for an unknown user as slow as for a known one.
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+_DUMMY_HASH = _argon2(HASHER.hash, "not-a-real-password")
 
 
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    return _argon2(HASHER.hash, password)
 
 
 def create_account(
@@ -103,7 +117,7 @@ def login(session: Session, settings: Settings, username: str, password: str,
     now = now or utcnow()
     account = session.scalar(select(Account).where(Account.username == username))
     try:
-        HASHER.verify(account.password_hash if account else _DUMMY_HASH, password)
+        _argon2(HASHER.verify, account.password_hash if account else _DUMMY_HASH, password)
         ok = account is not None and account.is_active
     except (VerificationError, InvalidHashError):
         ok = False
@@ -129,11 +143,15 @@ def issue_token(session: Session, settings: Settings, account: Account,
 
 def authenticate(session: Session, settings: Settings, token: str, *, now: datetime | None = None) -> Account:
     now = now or utcnow()
-    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(settings, token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    # The token and its account in one query: every authenticated request asks it.
+    found = session.execute(
+        select(AuthToken, Account).join(Account, Account.id == AuthToken.account_id)
+        .where(AuthToken.token_hash == _token_hash(settings, token))
+    ).first()
+    if found is None:
         raise Unauthorized(_("Please log in again."), code="invalid_token")
-    account = session.get(Account, row.account_id)
-    if account is None or not account.is_active:
+    row, account = found
+    if row.revoked_at is not None or row.expires_at <= now or not account.is_active:
         raise Unauthorized(_("Please log in again."), code="invalid_token")
     return account
 

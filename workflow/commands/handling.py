@@ -13,6 +13,7 @@ Checks run in a fixed order so that every refusal is predictable:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -173,7 +174,11 @@ def _co_evaluate(session: Session, actor: Actor, request: Request, params: dict[
     return Fired(request, event)
 
 
-def _check_relation(session: Session, actor: Actor, request: Request, trigger: str, who: frozenset[str]) -> None:
+def _check_relation(session: Session, actor: Actor, request: Request, trigger: str, who: frozenset[str],
+                    memo: dict | None = None) -> None:
+    """Raise Forbidden unless ``actor`` stands in the relation to ``request`` that ``trigger`` needs.
+    ``memo`` keeps facts that are the same for every request of one read-only page (whether the
+    member is registered with a community), so a page asks each once."""
     kinds = ROLE_KINDS.get(actor.role, frozenset()) & who
     if not kinds:
         raise Forbidden(
@@ -188,7 +193,13 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
             raise Forbidden(_("This request is outside your area."), code="out_of_scope")
         return
     if kind == "member":
-        if not is_registered(session, actor.member_id, request.community_id):
+        key = ("registered", request.community_id)
+        registered = memo.get(key) if memo is not None else None
+        if registered is None:
+            registered = is_registered(session, actor.member_id, request.community_id)
+            if memo is not None:
+                memo[key] = registered
+        if not registered:
             raise Forbidden(
                 _("You are not registered with this community, so you cannot claim its tasks."),
                 code="not_registered",
@@ -212,15 +223,20 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
     raise AssertionError(kind)  # pragma: no cover
 
 
-def available(session: Session, actor: Actor, request: Request) -> list[str]:
+def available(session: Session, actor: Actor, request: Request, *, memo: dict | None = None) -> list[str]:
     """The triggers ``actor`` may fire on ``request`` now: allowed from its state, open to their role,
     and passing the same relation checks as :func:`fire` (their claim, their registration, their
     report). A resident following a merged duplicate may ``evaluate`` a resolved request until they
-    have given their verdict on this round. Pages and API offer exactly these acts."""
+    have given their verdict on this round. Pages and API offer exactly these acts. Pass one
+    ``memo`` dict for every request of a page (see :func:`available_many`)."""
     out = []
+    kinds = ROLE_KINDS.get(actor.role, frozenset())
     for trigger in lifecycle.available_triggers(request.status):
+        who = lifecycle.who_may(trigger)
+        if not kinds & who:
+            continue  # not a move of their role (what _check_relation refuses first, without building the refusal)
         try:
-            _check_relation(session, actor, request, trigger, lifecycle.who_may(trigger))
+            _check_relation(session, actor, request, trigger, who, memo)
         except Forbidden:
             continue
         out.append(trigger)
@@ -229,6 +245,13 @@ def available(session: Session, actor: Actor, request: Request) -> list[str]:
             and repo.evaluation_by(session, request.id, request.round, actor.account_id) is None:
         out.append("evaluate")
     return out
+
+
+def available_many(session: Session, actor: Actor, requests: Sequence[Request]) -> list[list[str]]:
+    """:func:`available` for each of a page of requests, asking the facts shared by the page (the
+    member's registration with a community) once instead of once per request."""
+    memo: dict = {}
+    return [available(session, actor, request, memo=memo) for request in requests]
 
 
 # --- input helpers -----------------------------------------------------------------------------

@@ -32,13 +32,31 @@ OPEN = (Status.submitted, Status.community, Status.street, Status.open_task, Sta
 COMMUNITY_QUEUE = (Status.submitted, Status.community, Status.open_task, Status.claimed, Status.verifying)
 
 
+_LOCKED = "locked_requests"
+
+
 def get_for_update(session: Session, request_id: int, *, missing_ok: bool = False) -> Request | None:
-    """Load a request and lock its row (FOR UPDATE on PostgreSQL; SQLite holds the write lock)."""
+    """Load a request and lock its row (FOR UPDATE on PostgreSQL; SQLite holds the write lock).
+
+    A row this transaction has locked already stays locked until it ends, and the session holds its
+    current state: asking again (an actor, then the command it calls) reads no row twice."""
+    transaction = session.get_transaction()
+    locked = session.info.get(_LOCKED)
+    if transaction is not None and locked is not None and locked[0] is transaction and request_id in locked[1]:
+        row = session.get(Request, request_id)
+        if row is not None:
+            return row
     row = session.scalar(
         select(Request).where(Request.id == request_id).with_for_update().execution_options(populate_existing=True)
     )
-    if row is None and not missing_ok:
-        raise not_found(request_id)
+    if row is None:
+        if not missing_ok:
+            raise not_found(request_id)
+        return None
+    transaction = session.get_transaction()
+    if locked is None or locked[0] is not transaction:
+        locked = session.info[_LOCKED] = (transaction, set())
+    locked[1].add(request_id)
     return row
 
 

@@ -152,12 +152,14 @@ def applies_from(effective_from: date) -> str:
 def in_force(session: Session, period: str) -> ScoringPolicy:
     """The version governing ``period``: of the versions whose first governed period is not after
     it, the one that starts latest; of two starting in the same period, the newer version."""
-    candidates = [(applies_from(effective_from), version, policy_id) for policy_id, version, effective_from in
-                  session.execute(select(ScoringPolicy.id, ScoringPolicy.version, ScoringPolicy.effective_from))]
-    governing = max((c for c in candidates if c[0] <= period), default=None)
+    # Every version in one query (there are few), without flushing the caller's pending rows.
+    with session.no_autoflush:
+        policies = session.scalars(select(ScoringPolicy)).all()
+    candidates = [(applies_from(p.effective_from), p.version, p) for p in policies]
+    governing = max((c for c in candidates if c[0] <= period), default=None, key=lambda c: c[:2])
     if governing is None:
         raise NotFound(_("No scoring policy applies to period {period}.", period=period), code="no_policy")
-    return session.get(ScoringPolicy, governing[2])
+    return governing[2]
 
 
 def by_version(session: Session, version: int) -> ScoringPolicy:
