@@ -128,6 +128,26 @@ def client(runtime):
         yield c
 
 
+@pytest.fixture
+def browser_factory(runtime, world):
+    """Logged-out page browsers (tests/web/conftest.py's Browser) on one app, one per person acting
+    at once; shared by the page tests and the Open311 admin tests."""
+    from tests.web.conftest import Browser
+
+    app = create_app(runtime.settings, runtime)
+    clients = []
+
+    def make() -> Browser:
+        client = TestClient(app, base_url="http://testserver")
+        client.__enter__()
+        clients.append(client)
+        return Browser(client)
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
 @dataclass
 class World:
     """A small city: street 1 with communities A and B, street 2 with community C."""

@@ -7,17 +7,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
-from api.app import create_app
 from workflow.commands import intake
 from workflow.db import unit_of_work
 from workflow.models import Open311Client, Request
 
 from .helpers import act, get, submit, table_counts
 from .test_cli import _env, _run
-from .web.conftest import Browser
 
 CLIENTS = "/api/v1/admin/open311-clients"
 CATEGORIES = "/api/v1/admin/categories"
@@ -269,24 +266,7 @@ def test_answers_of_the_wrong_shape_are_refused(client, world):
 
 # --- the request page ----------------------------------------------------------------------------
 
-@pytest.fixture
-def browsers(runtime, world):
-    """A new logged-out browser per call, on one app."""
-    app = create_app(runtime.settings, runtime)
-    opened = []
-
-    def make() -> Browser:
-        web = TestClient(app, base_url="http://testserver")
-        web.__enter__()
-        opened.append(web)
-        return Browser(web)
-
-    yield make
-    for web in opened:
-        web.__exit__(None, None, None)
-
-
-def test_the_request_page_shows_answers_email_and_the_photo_link(client, world, runtime, browsers):
+def test_the_request_page_shows_answers_email_and_the_photo_link(client, world, runtime, browser_factory):
     category = streetlight(client, world)
     key = call(client, world, "POST", CLIENTS, 201, body={"name": "城市服务App"})["api_key"]
     filed = file311(client, world, key, service_code=category, email="wang@example.cn", phone="13800138000",
@@ -300,7 +280,7 @@ def test_the_request_page_shows_answers_email_and_the_photo_link(client, world, 
     assert detail["contact_email"] == "wang@example.cn" and detail["contact_phone"] == "13800138000"
     assert detail["media_url"] == "https://photos.example.cn/p/1.jpg?a=1&b=2"
 
-    browser = browsers()
+    browser = browser_factory()
     browser.login("staff_a")
     page = browser.get(f"/requests/{rid}")
     assert page.status_code == 200
@@ -324,20 +304,20 @@ def test_the_request_page_shows_answers_email_and_the_photo_link(client, world, 
     member = get(client, world, "member_1", f"/requests/{rid}")
     assert member["contact_email"] is None and member["contact_phone"] is None
     assert [a["answer"] for a in member["attributes"]][:1] == [XSS]
-    other = browsers()
+    other = browser_factory()
     other.login("member_1")
     html = other.get(f"/requests/{rid}").text
     assert "wang@example.cn" not in html and "13800138000" not in html and ESCAPED in html
 
 
-def test_only_a_web_address_becomes_a_link(client, world, runtime, browsers):
+def test_only_a_web_address_becomes_a_link(client, world, runtime, browser_factory):
     """A media_url that is not http(s) (stored by some other path) is never made a link."""
     with unit_of_work(runtime.sessions) as session:
         request = intake.submit(session, world.actors["resident_a"], intake.Submission(
             channel="report", category="disputes.noise", description="楼上噪音", community_id=world.ids["community_A"],
             media_url="javascript:alert(1)"))
         rid = request.id
-    browser = browsers()
+    browser = browser_factory()
     browser.login("resident_a")
     html = browser.get(f"/requests/{rid}").text
     assert "javascript:alert(1)" not in html and 'class="media-link"' not in html

@@ -18,6 +18,7 @@ from civicbot import Endpoint, Open311Client
 from sqlalchemy import insert, select
 
 from tests.helpers import submit, table_counts
+from tests.test_open311 import _assert_error
 from tests.test_photos import png
 from workflow import attributes as attribute_rules
 from workflow import tracking
@@ -91,17 +92,9 @@ def _rows(answer, fmt: str) -> list[dict]:
 
 
 def _error(answer, fmt: str, status: int) -> str:
-    """The standard's error body: a list of {code, description}, even for one error."""
+    """The status, and the standard's error body: a list of {code, description}, even for one."""
     assert answer.status_code == status, answer.text
-    if fmt == "json":
-        [error] = answer.json()
-        assert error["code"] == status and error["description"]
-        return error["description"]
-    root = ET.fromstring(answer.content)
-    assert root.tag == "errors"
-    [error] = root.findall("error")
-    assert error.findtext("code") == str(status) and error.findtext("description")
-    return error.findtext("description")
+    return _assert_error(answer, fmt, status)
 
 
 def _post(client, fmt: str, form: dict, *, photo: bytes | None = None, name: str = "lamp.png"):

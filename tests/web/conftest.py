@@ -53,20 +53,3 @@ def browser(runtime, world):
     """A logged-out browser on the small world of tests/conftest.py (``world`` is built first)."""
     with TestClient(create_app(runtime.settings, runtime), base_url="http://testserver") as client:
         yield Browser(client)
-
-
-@pytest.fixture
-def browser_factory(runtime, world):
-    """More browsers on the same app, one per person acting at once."""
-    app = create_app(runtime.settings, runtime)
-    clients = []
-
-    def make() -> Browser:
-        client = TestClient(app, base_url="http://testserver")
-        client.__enter__()
-        clients.append(client)
-        return Browser(client)
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
