@@ -108,6 +108,9 @@ def test_unsatisfied_evaluation_reopens_and_second_reopen_goes_to_street(client,
     ]
     (outcome,) = all_rows(runtime, Outcome, Outcome.request_id == rid)
     assert outcome.reopen_count == 2 and outcome.route == "street"
+    # The rates count all three verdicts: the two that reopened it as well as the one that closed it.
+    assert (outcome.verdicts, outcome.verdicts_solved, outcome.verdicts_satisfied, outcome.verdicts_basically) == (
+        3, 1, 0, 1)
 
 
 def test_verified_work_stays_in_the_outcome_after_a_reopen(client, world, runtime):

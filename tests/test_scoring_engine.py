@@ -163,14 +163,20 @@ class Facts:
 
     def outcome(self, community: int, *, in_time: bool, evaluated: bool, solved: bool | None = None,
                 satisfaction: Satisfaction | None = None, grid: int | None = None, member: int | None = None,
-                day: date = date(2026, 9, 15)) -> Outcome:
+                day: date = date(2026, 9, 15), reopened_by: tuple[tuple[Satisfaction, bool], ...] = ()) -> Outcome:
+        """``reopened_by``: the verdicts of earlier rounds that reopened the request."""
         closed = datetime.combine(day, datetime.min.time(), TZ) + timedelta(hours=12)
+        verdicts = list(reopened_by) + ([(satisfaction, solved)] if evaluated else [])
         request = self.request(community, closed - timedelta(days=3), grid)
         return self.add(Outcome(request_id=request.id, period_month=period_month(day), period_19=period_19(day),
                                 street_id=request.street_id, community_id=community, grid_id=grid,
                                 category_id=self.category, channel="report", member_id=member,
                                 responded_in_time=in_time, resolved_in_time=in_time, evaluated=evaluated,
-                                solved=solved, satisfaction=satisfaction, reopen_count=0,
+                                solved=solved, satisfaction=satisfaction, verdicts=len(verdicts),
+                                verdicts_solved=sum(bool(v) for _s, v in verdicts),
+                                verdicts_satisfied=sum(s == SAT for s, _v in verdicts),
+                                verdicts_basically=sum(s == BASIC for s, _v in verdicts),
+                                reopen_count=len(reopened_by),
                                 closed_by="evaluate" if evaluated else "expire", closed_at=closed,
                                 recorded_at=closed))
 
@@ -253,6 +259,28 @@ def test_rates_of_street_community_grid_and_member_are_exact(runtime, world):
     # August and October stay in their own periods.
     august = {(r.unit_kind, r.unit_id): r for r in compute(runtime, "2026-08").rates}
     assert (august[("community", b)].received, august[("community", b)].composite) == (1, D("0.0000"))
+
+
+def test_verdicts_that_reopened_a_request_count_in_the_rates(runtime, world):
+    """DESIGN.md §3: the unsatisfied evaluation that causes a reopen is kept and counts. A request
+    reopened twice and then closed satisfied is one received request and three verdicts."""
+    a = world.ids["community_A"]
+    july = date(2026, 7, 10)
+
+    def fill(f: Facts):
+        f.outcome(a, in_time=True, evaluated=True, solved=True, satisfaction=SAT, day=july,
+                  reopened_by=((UNSAT, False), (UNSAT, True)))
+        f.outcome(a, in_time=True, evaluated=True, solved=True, satisfaction=BASIC, day=july)
+        # Reopened once, then the evaluation window passed: its one verdict still counts.
+        f.outcome(a, in_time=False, evaluated=False, day=july, reopened_by=((BASIC, False),))
+
+    build(runtime, world, fill)
+    row = next(r for r in compute(runtime, "2026-07").rates if (r.unit_kind, r.unit_id) == ("community", a))
+    # received 3, in time 2; verdicts 5, solved 3 (the second reopening verdict said solved),
+    # satisfied 1, basically 2: resolution 3/5, satisfaction (1 + 0.9·2)/5 = 0.56.
+    assert (row.received, row.responded_in_time, row.evaluated, row.solved, row.satisfied,
+            row.basically_satisfied) == (3, 2, 5, 3, 1, 2)
+    assert (row.resolution_rate, row.satisfaction_rate) == (D("0.6000"), D("0.5600"))
 
 
 def test_rate_row_rounds_half_up_and_weights_the_rounded_rates():

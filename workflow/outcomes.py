@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Outcome, Request, RequestEvent, Status, utcnow
+from .models import Evaluation, Outcome, Request, RequestEvent, Satisfaction, Status, utcnow
 from .repository import requests as repo
 from .settings import Settings
 
@@ -51,6 +51,7 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
         .where(RequestEvent.request_id == request_id, RequestEvent.trigger.in_(("verify", "resolve")))
         .order_by(RequestEvent.id.desc())
     )
+    verdicts = _verdicts(session, request_id)
     local_day = request.closed_at.astimezone(ZoneInfo(settings.timezone)).date()
     outcome = Outcome(
         request_id=request.id,
@@ -72,6 +73,7 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
         satisfaction=evaluation.satisfaction if evaluation else None,
         appraisal=claim.appraisal if claim else None,
         hours=repo.verified_hours(session, request_id),
+        **verdicts,
         reopen_count=request.reopen_count,
         closed_by=closing.trigger if closing else "evaluate",
         closed_at=request.closed_at,
@@ -80,6 +82,21 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
     session.add(outcome)
     session.flush()
     return outcome
+
+
+def _verdicts(session: Session, request_id: int) -> dict[str, int]:
+    """The decisive verdicts of every round: the one that closed the request and the ones that
+    reopened it, which the rates count too."""
+    def count(condition) -> object:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(select(
+        func.count(Evaluation.id), count(Evaluation.solved.is_(True)),
+        count(Evaluation.satisfaction == Satisfaction.satisfied),
+        count(Evaluation.satisfaction == Satisfaction.basically_satisfied),
+    ).where(Evaluation.request_id == request_id, Evaluation.decisive.is_(True))).one()
+    return dict(zip(("verdicts", "verdicts_solved", "verdicts_satisfied", "verdicts_basically"),
+                    (int(n) for n in row), strict=True))
 
 
 def _in_time(at: datetime | None, by: datetime | None) -> bool:

@@ -32,9 +32,17 @@ class Outcome(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     responded_in_time: Mapped[bool]
     resolved_in_time: Mapped[bool]
+    # The verdict that closed the request (None when it expired unevaluated).
     evaluated: Mapped[bool]
     solved: Mapped[bool | None]
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction, "satisfaction"))
+    # Every decisive verdict of every round, the ones that reopened it included (DESIGN.md §3: the
+    # unsatisfied evaluation that causes a reopen counts): what the resolution and satisfaction
+    # rates add up.
+    verdicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    verdicts_solved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    verdicts_satisfied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    verdicts_basically: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     appraisal: Mapped[int | None] = mapped_column(Integer)
     hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     reopen_count: Mapped[int] = mapped_column(Integer)

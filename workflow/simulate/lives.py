@@ -92,7 +92,8 @@ POINT_COLUMNS = ("id", "member_id", "request_id", "reason", "points", "policy_ve
                  "community_id", "local_date", "period_month", "period_19", "created_at")
 OUTCOME_COLUMNS = ("id", "request_id", "period_month", "period_19", "street_id", "community_id", "grid_id",
                    "building_id", "category_id", "channel", "route", "handler_id", "member_id", "responded_in_time",
-                   "resolved_in_time", "evaluated", "solved", "satisfaction", "appraisal", "hours", "reopen_count",
+                   "resolved_in_time", "evaluated", "solved", "satisfaction", "verdicts", "verdicts_solved",
+                   "verdicts_satisfied", "verdicts_basically", "appraisal", "hours", "reopen_count",
                    "closed_by", "closed_at", "recorded_at")
 # Tables in the order their rows may be written (foreign keys first).
 TABLES = (("requests", REQUEST_COLUMNS), ("claims", CLAIM_COLUMNS), ("evaluations", EVALUATION_COLUMNS),
@@ -151,7 +152,7 @@ class Req:
         return self.reopen_count + 1
 
 
-for _name in REQUEST_COLUMNS + ("handler", "verdict", "closed_by", "live"):
+for _name in REQUEST_COLUMNS + ("handler", "verdict", "tally", "closed_by", "live"):
     setattr(Req, _name, None)
 
 
@@ -843,6 +844,9 @@ class Lives:
                                          True, at))
         data = RawJson(f'{{"evaluation_id": {evaluation_id}, "satisfaction": "{satisfaction}", '
                        f'"solved": {"true" if solved else "false"}, "round": {r.round}}}')
+        n, n_solved, n_satisfied, n_basically = r.tally or (0, 0, 0, 0)
+        r.tally = (n + 1, n_solved + solved, n_satisfied + (satisfaction == "satisfied"),
+                   n_basically + (satisfaction == "basically_satisfied"))
         if solved and satisfaction != "unsatisfied":
             if satisfaction == "satisfied" and verified is not None:
                 self._points(verified.member_id, "resident_satisfied", r, f"satisfied:{r.id}:{r.round}", at)
@@ -909,7 +913,8 @@ class Lives:
             last.member_id if last else None,
             r.responded_at is not None and r.responded_at <= r.first_respond_by,
             r.resolved_at is not None and r.resolved_at <= r.first_resolve_by,
-            r.verdict is not None, solved, satisfaction, last.appraisal if last else None,
+            r.verdict is not None, solved, satisfaction, *(r.tally or (0, 0, 0, 0)),
+            last.appraisal if last else None,
             sum((c.hours for c in verified), Decimal("0.0")) if verified else None,
             r.reopen_count, r.closed_by, r.closed_at,
             r.closed_at + timedelta(seconds=self.rng.uniform(0.2, 3.0))))
