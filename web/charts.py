@@ -9,15 +9,17 @@ names with markup in them come out escaped.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import pygal
-from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from markupsafe import Markup
 from pygal.style import Style
 
 from workflow.i18n import _
+
+from .render import babel_locale, number_pattern
 
 FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 STYLE = Style(
@@ -52,13 +54,13 @@ SERIES = (
 
 def period_label(period: str, locale: str) -> str:
     """"2026-09" as the language writes a month: 2026年9月, Sep 2026."""
-    return babel_dates.format_skeleton("yMMM", date(int(period[:4]), int(period[5:7]), 1), locale=Locale.parse(locale))
+    return babel_dates.format_skeleton("yMMM", date(int(period[:4]), int(period[5:7]), 1), locale=babel_locale(locale))
 
 
 def percent(value: float | None, locale: str) -> str:
     if value is None:
         return "—"
-    return babel_numbers.format_percent(value, format="#,##0.0%", locale=Locale.parse(locale))
+    return babel_numbers.format_percent(value, format=number_pattern("#,##0.0%"), locale=babel_locale(locale))
 
 
 def _no_scripts(root):
@@ -100,24 +102,37 @@ def _svg(chart) -> Markup:
 
 def rates_chart(trend: dict, locale: str) -> Markup:
     """The three rates and the composite over the trend's periods, as percentages."""
-    points = trend["periods"]
-    chart = pygal.Line(_config(
-        _("Rates of {name}", name=trend["unit"]["name"]).render(locale), locale,
-        range=(0, 1), include_x_axis=False, allow_interruptions=True, dots_size=3,
-        value_formatter=lambda v: percent(v, locale), y_labels=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
-    chart.x_labels = [period_label(p["period"], locale) for p in points]
-    for key, label in SERIES:
-        chart.add(label.render(locale), [p[key] for p in points])
-    return _svg(chart)
+    keys = [key for key, _label in SERIES]
+    return _rates_chart(trend["unit"]["name"], tuple((p["period"], *(p[k] for k in keys)) for p in trend["periods"]),
+                        locale)
 
 
 def received_chart(trend: dict, locale: str) -> Markup:
     """How many requests each period counted."""
-    points = trend["periods"]
+    return _received_chart(trend["unit"]["name"], tuple((p["period"], p["received"]) for p in trend["periods"]),
+                           locale)
+
+
+# Drawing a chart costs more than the rest of the dashboard; the same figures in the same language
+# draw the same SVG, so each process keeps the latest few.
+@lru_cache(maxsize=64)
+def _rates_chart(name: str, points: tuple[tuple, ...], locale: str) -> Markup:
+    chart = pygal.Line(_config(
+        _("Rates of {name}", name=name).render(locale), locale,
+        range=(0, 1), include_x_axis=False, allow_interruptions=True, dots_size=3,
+        value_formatter=lambda v: percent(v, locale), y_labels=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    chart.x_labels = [period_label(p[0], locale) for p in points]
+    for i, (_key, label) in enumerate(SERIES, start=1):
+        chart.add(label.render(locale), [p[i] for p in points])
+    return _svg(chart)
+
+
+@lru_cache(maxsize=64)
+def _received_chart(name: str, points: tuple[tuple, ...], locale: str) -> Markup:
     chart = pygal.Bar(_config(
-        _("Requests counted, {name}", name=trend["unit"]["name"]).render(locale), locale,
+        _("Requests counted, {name}", name=name).render(locale), locale,
         show_legend=False,
-        value_formatter=lambda v: babel_numbers.format_decimal(v, locale=Locale.parse(locale))))
-    chart.x_labels = [period_label(p["period"], locale) for p in points]
-    chart.add(_("Requests counted").render(locale), [p["received"] for p in points])
+        value_formatter=lambda v: babel_numbers.format_decimal(v, locale=babel_locale(locale))))
+    chart.x_labels = [period_label(p[0], locale) for p in points]
+    chart.add(_("Requests counted").render(locale), [p[1] for p in points])
     return _svg(chart)

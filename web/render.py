@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -52,8 +53,20 @@ env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[
 
 # --- locale-aware formatting --------------------------------------------------------------------
 
+@lru_cache(maxsize=8)
+def babel_locale(code: str) -> Locale:
+    """The babel Locale of a language code, parsed once: parsing costs more than formatting."""
+    return Locale.parse(code)
+
+
+@lru_cache(maxsize=32)
+def number_pattern(pattern: str) -> babel_numbers.NumberPattern:
+    """A number format pattern, parsed once (babel parses a pattern string on every call)."""
+    return babel_numbers.parse_pattern(pattern)
+
+
 def _babel_locale() -> Locale:
-    return Locale.parse(_locale.get())
+    return babel_locale(_locale.get())
 
 
 def _local(value: datetime) -> datetime:
@@ -80,8 +93,8 @@ def format_number(value, digits: int | None = None) -> str:
     if value is None:
         return "—"
     if digits is not None:
-        return babel_numbers.format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0",
-                                            locale=_babel_locale())
+        return babel_numbers.format_decimal(
+            value, format=number_pattern(f"#,##0.{'0' * digits}" if digits else "#,##0"), locale=_babel_locale())
     return babel_numbers.format_decimal(value, locale=_babel_locale())
 
 
@@ -89,7 +102,7 @@ def format_percent(value, digits: int = 1) -> str:
     """A rate from 0 to 1 (or None when nothing was counted) as a percentage."""
     if value is None:
         return "—"
-    return babel_numbers.format_percent(Decimal(str(value)), format=f"#,##0.{'0' * digits}%",
+    return babel_numbers.format_percent(Decimal(str(value)), format=number_pattern(f"#,##0.{'0' * digits}%"),
                                         locale=_babel_locale())
 
 

@@ -7,9 +7,8 @@ Commands flush and never commit. Each HTTP request, actor message and CLI comman
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,18 +109,35 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere.
-
-    Every row has the same keys; JSON columns take Python values, like an ORM insert."""
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert many rows, each a tuple of ``columns``' values, in the session's transaction: COPY on
+    PostgreSQL, one executemany elsewhere. JSON columns take Python values, like an ORM insert."""
     if not rows:
         return
+    names = ", ".join(columns)
     if not is_postgresql(session):
-        session.execute(table.insert(), rows)
+        # Each value through its column type's bind processor: what ``session.execute(table.insert(),
+        # rows)`` sends, without building every row's parameters through the compiler.
+        dialect = session.get_bind().dialect
+        processors = [(i, process) for i, name in enumerate(columns)
+                      if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
+        if processors:
+            processed = []
+            for row in rows:
+                row = list(row)
+                for i, process in processors:
+                    row[i] = process(row[i])
+                processed.append(tuple(row))
+            rows = processed
+        marks = ", ".join("?" * len(columns))
+        session.connection().exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
         return
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    json_at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in columns])
+            if json_at:
+                row = list(row)
+                for i in json_at:
+                    row[i] = json.dumps(row[i])
+            copy.write_row(row)

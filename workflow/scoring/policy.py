@@ -8,6 +8,7 @@ edited; each published run records the version that made it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -150,16 +151,18 @@ def applies_from(effective_from: date) -> str:
 
 
 def in_force(session: Session, period: str) -> ScoringPolicy:
-    """The version governing ``period``: of the versions whose first governed period is not after
-    it, the one that starts latest; of two starting in the same period, the newer version."""
-    # Every version in one query (there are few), without flushing the caller's pending rows.
-    with session.no_autoflush:
-        policies = session.scalars(select(ScoringPolicy)).all()
+    """The version governing ``period`` (see :func:`governing`)."""
+    return governing(versions(session), period)
+
+
+def governing(policies: Sequence[ScoringPolicy], period: str) -> ScoringPolicy:
+    """Of the versions whose first governed period is not after ``period``, the one that starts
+    latest; of two starting in the same period, the newer version."""
     candidates = [(applies_from(p.effective_from), p.version, p) for p in policies]
-    governing = max((c for c in candidates if c[0] <= period), default=None, key=lambda c: c[:2])
-    if governing is None:
+    found = max((c for c in candidates if c[0] <= period), default=None, key=lambda c: c[:2])
+    if found is None:
         raise NotFound(_("No scoring policy applies to period {period}.", period=period), code="no_policy")
-    return governing[2]
+    return found[2]
 
 
 def by_version(session: Session, version: int) -> ScoringPolicy:
@@ -182,7 +185,10 @@ def _has_facts(session: Session) -> bool:
 
 
 def versions(session: Session) -> list[ScoringPolicy]:
-    return list(session.scalars(select(ScoringPolicy).order_by(ScoringPolicy.version)))
+    """Every version, oldest first, in one query (there are few), without flushing the caller's
+    pending rows."""
+    with session.no_autoflush:
+        return list(session.scalars(select(ScoringPolicy).order_by(ScoringPolicy.version)))
 
 
 def create_version(session: Session, actor: Actor, effective_from: object, rules: object, note: object = "", *,

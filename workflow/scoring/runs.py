@@ -16,6 +16,7 @@ import zlib
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,7 @@ TREND = 12  # periods in a trend, the last one included
 RETIRED_KEPT = timedelta(minutes=10)
 SETTLE_SECONDS = 10.0
 SCORING_APP = "shoubanping-scores"
+WORK_MEM = "64MB"
 CLEAR_STATUS = text("SELECT pg_stat_clear_snapshot()")
 # Other backends of this database holding a transaction id: (pid, xid) identifies one transaction.
 WRITERS = text("SELECT pid, backend_xid::text FROM pg_stat_activity WHERE datname = current_database() "
@@ -50,11 +52,13 @@ def current_period(session: Session, settings: Settings, now: datetime) -> str:
     return periods.label_of(today, kind)
 
 
-def not_started(session: Session, settings: Settings, period: str, now: datetime | None = None) -> bool:
-    """True for a period whose first day is still ahead: nothing to compute or store."""
+def not_started(session: Session, settings: Settings, period: str, now: datetime | None = None,
+                versions: list | None = None) -> bool:
+    """True for a period whose first day is still ahead: nothing to compute or store. ``versions``:
+    the policy versions, when the caller has them already."""
     today = periods.local_date(now or utcnow(), settings.timezone)
-    kind = policies.rules_of(policies.in_force(session, period)).period_kind
-    return periods.bounds(period, kind)[0] > today
+    policy = policies.in_force(session, period) if versions is None else policies.governing(versions, period)
+    return periods.bounds(period, policies.rules_of(policy).period_kind)[0] > today
 
 
 def _lock(session: Session, period: str) -> None:
@@ -72,15 +76,19 @@ def store(session: Session, comp: engine.Computation, *, status: RunStatus, scop
                    reason=reason)
     session.add(run)
     session.flush()
-    # Shallow copies (dataclasses.asdict deep-copies every value, which costs more than the insert).
-    bulk_insert(session, UnitScore.__table__, [{"run_id": run.id, **vars(r)} for r in comp.rates])
-    bulk_insert(session, MemberScore.__table__, [
-        {"run_id": run.id, **{k: v for k, v in vars(m).items() if k != "username"}} for m in comp.members])
+    for table, rows in ((UnitScore.__table__, comp.rates), (MemberScore.__table__, comp.members)):
+        columns = [c.name for c in table.columns if c.name not in ("id", "run_id")]
+        values = attrgetter(*columns)
+        bulk_insert(session, table, ["run_id", *columns], [(run.id, *values(row)) for row in rows])
     return run
 
 
 def _computation(session: Session, settings: Settings, period: str, now: datetime,
                  street_ids: list[int] | None = None) -> engine.Computation:
+    if is_postgresql(session):
+        # A city's month grouped by unit and member is hash tables of tens of megabytes: kept in
+        # memory for this transaction, not sorted on disk (4 times faster at 2 M requests a month).
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     policy = policies.in_force(session, period)
     marks = engine.Marks.current(session, policy.version, now)
     marks = replace(marks, settled=settle(session))

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -32,6 +32,7 @@ from ..models import (
     PointEntry,
     Registration,
     Role,
+    RunStatus,
     ScopeKind,
     ScoreRun,
     Street,
@@ -157,18 +158,33 @@ def _may_read(session: Session, scope: Scope, unit_kind: str, unit_id: int, stre
 
 
 def run_for(session: Session, settings: Settings, period: str, street_id: int,
-             community_id: int | None) -> ScoreRun:
+            community_id: int | None) -> ScoreRun:
     """The run a unit is read from, the same for every reader: its community's publication, else
     its street's, else the period's draft."""
+    return runs_for(session, settings, [period], street_id, community_id)[period]
+
+
+def runs_for(session: Session, settings: Settings, labels: list[str], street_id: int,
+             community_id: int | None) -> dict[str, ScoreRun]:
+    """:func:`run_for` of several periods, read in one query; a started period with no draft yet
+    gets one computed."""
+    published = [ScoreRun.status == RunStatus.draft]
     if community_id is not None:
-        published = runs.published_of(session, period, ScopeKind.community, community_id)
-        if published is not None:
-            return published
+        published.append(and_(ScoreRun.status == RunStatus.published, ScoreRun.scope_kind == ScopeKind.community,
+                              ScoreRun.scope_id == community_id))
     if street_id:
-        published = runs.published_of(session, period, ScopeKind.street, street_id)
-        if published is not None:
-            return published
-    return runs.effective(session, settings, period, ScopeKind.city, 0)
+        published.append(and_(ScoreRun.status == RunStatus.published, ScoreRun.scope_kind == ScopeKind.street,
+                              ScoreRun.scope_id == street_id))
+    preference = {ScopeKind.community: 0, ScopeKind.street: 1, ScopeKind.city: 2}
+    found: dict[str, ScoreRun] = {}
+    for run in session.scalars(select(ScoreRun).where(ScoreRun.period.in_(labels), or_(*published))):
+        chosen = found.get(run.period)
+        if chosen is None or preference[run.scope_kind] < preference[chosen.scope_kind]:
+            found[run.period] = run
+    for label in labels:
+        if label not in found:
+            found[label] = runs.effective(session, settings, label, ScopeKind.city, 0)
+    return found
 
 
 def run_meta(run: ScoreRun) -> dict[str, Any]:
@@ -226,17 +242,21 @@ def trend(session: Session, settings: Settings, actor: Actor, unit_kind: str, un
     scope = scope_of(actor)
     name, street_id, community_id = _unit(session, unit_kind, unit_id)
     _check_rates_access(session, scope, unit_kind, unit_id, street_id, community_id)
+    labels = [periods.shift(end, -offset) for offset in range(count - 1, -1, -1)]
+    labels = [label for label in labels if label >= "2000-01"]
+    versions = policies.versions(session)
+    started = [label for label in labels if not runs.not_started(session, settings, label, versions=versions)]
+    chosen = runs_for(session, settings, started, street_id, community_id)
+    rows = {row.run_id: row for row in session.scalars(select(UnitScore).where(
+        UnitScore.run_id.in_([run.id for run in chosen.values()]), UnitScore.unit_kind == unit_kind,
+        UnitScore.unit_id == unit_id))}
     points = []
-    for offset in range(count - 1, -1, -1):
-        period = periods.shift(end, -offset)
-        if period < "2000-01":
-            continue
-        if runs.not_started(session, settings, period):
-            points.append({"period": period, "published": False, **_rates(None)})
-            continue
-        run = run_for(session, settings, period, street_id, community_id)
-        points.append({"period": period, "published": run.status.value != "draft",
-                       **_rates(_unit_row(session, run, unit_kind, unit_id))})
+    for label in labels:
+        run = chosen.get(label)
+        if run is None:
+            points.append({"period": label, "published": False, **_rates(None)})
+        else:
+            points.append({"period": label, "published": run.status.value != "draft", **_rates(rows.get(run.id))})
     return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, "periods": points}
 
 
