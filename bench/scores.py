@@ -1,10 +1,12 @@
 """Scores: recomputing a month's three rates for every street, community and grid, the member
 assessments and the rankings, on a simulated city; and one community's secretary dashboard.
 
-The data: ``shoubanping simulate`` at one month (quick: about 30 k requests of 4 streets; full:
-2 M closed requests of 343 streets on PostgreSQL, the issue's scale). The recompute is
-``workflow.scoring.runs.recompute`` whole, in its own transaction, rolled back after timing so
-every repetition does the same work.
+The data: ``shoubanping simulate``, and the month of October in it. Quick: 20 k requests over two
+months in 2 streets (about 10 k closed in October); full: 60 k in 4 streets on SQLite, and on
+PostgreSQL the issue's scale, about 2 M closed in October in 343 streets; every city has 40
+members and 60 resident accounts a community, so the small ones keep the large one's proportions
+of members to requests. The recompute is ``workflow.scoring.runs.recompute`` whole, in its own
+transaction, rolled back after timing so every repetition does the same work.
 
 The floor: one plain ``GROUP BY community_id`` over the month's outcome rows, counting what the
 three rates count (received, responded in time, and the sums of every round's verdicts: evaluated,
@@ -39,11 +41,11 @@ def _shape(ctx: Context, backend: str) -> tuple[CityShape, datetime]:
     """The city and the simulation's end. Small: two months ending on 20 November. The issue's
     scale: October alone, ending at noon on 1 November local time, 2.5 M requests so that about
     2 M of them are closed in October (the last days' are still open)."""
+    people = {"members_per_community": 40, "residents_per_community": 60}
     if ctx.quick or backend == "sqlite":
-        return (CityShape(streets=4, months=2, requests=60_000 if not ctx.quick else 40_000),
+        return (CityShape(streets=2 if ctx.quick else 4, months=2, requests=20_000 if ctx.quick else 60_000, **people),
                 datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
-    return (CityShape(streets=343, months=1, requests=2_500_000, members_per_community=40,
-                      residents_per_community=60), datetime(2026, 11, 1, 4, 0, tzinfo=UTC))
+    return CityShape(streets=343, months=1, requests=2_500_000, **people), datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 
 
 def _floor(session) -> None:
