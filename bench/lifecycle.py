@@ -314,7 +314,8 @@ class Floor:
                 request_id=request_id, period_month=period_month(day), period_19=period_19(day), grid_id=ids["grid"],
                 building_id=ids["building"], category_id=ids["category"], channel="report", route="open_task",
                 handler_id=staff, member_id=member_id, responded_in_time=True, resolved_in_time=True,
-                evaluated=True, solved=True, satisfaction="satisfied", appraisal=5, hours=Decimal("1.5"),
+                evaluated=True, solved=True, satisfaction="satisfied", verdicts=1, verdicts_solved=1,
+                verdicts_satisfied=1, verdicts_basically=0, appraisal=5, hours=Decimal("1.5"),
                 reopen_count=0, closed_by="evaluate", closed_at=closed, recorded_at=now, **place))
 
 

@@ -11,6 +11,8 @@ from datetime import timedelta
 import dramatiq
 from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,16 +28,24 @@ from .channels import NotificationEvent, channels_for, post_webhook
 log = logging.getLogger(__name__)
 
 
+_PROCESSED = ProcessedMessage.__table__
+# One statement records the message unless it is there already: a worker that meets a
+# delivery still being processed by another waits for that transaction, then skips it.
+_RECORD = {
+    "postgresql": postgresql_insert(_PROCESSED).on_conflict_do_nothing(index_elements=[_PROCESSED.c.message_id]),
+    "sqlite": sqlite_insert(_PROCESSED).on_conflict_do_nothing(index_elements=[_PROCESSED.c.message_id]),
+}
+
+
 def _once(session: Session, actor_name: str) -> bool:
     """Record the current message as processed; False when it already was."""
     message = CurrentMessage.get_current_message()
     if message is None:  # called directly, not through the broker
         return True
-    if session.get(ProcessedMessage, message.message_id) is not None:
+    record = _RECORD[session.get_bind().dialect.name]
+    if not session.execute(record, {"message_id": message.message_id, "actor_name": actor_name}).rowcount:
         log.info("%s: message %s already processed", actor_name, message.message_id)
         return False
-    session.add(ProcessedMessage(message_id=message.message_id, actor_name=actor_name))
-    session.flush()
     return True
 
 

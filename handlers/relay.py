@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import dramatiq
 from dramatiq import Message
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,13 @@ from workflow.models import OutboxMessage, OutboxStatus, ProcessedMessage, utcno
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30
+
+
+_OUTBOX = OutboxMessage.__table__
+# Rows the committing threads published: sent, unless a pass of another relay marked them already.
+_MARK_SENT = (update(_OUTBOX)
+              .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == OutboxStatus.pending)
+              .values(status=OutboxStatus.sent, sent_at=bindparam("now")))
 
 
 class Relay:
@@ -48,6 +55,11 @@ class Relay:
         # Off after a failed publish from a committing thread, so that requests do not wait on a
         # broker that is down; on again once a pass of the relay's own got messages through.
         self._direct_ok = True
+        # The rows a pass publishes: due, oldest first, a batch at a time, none another relay holds.
+        self._due = (select(OutboxMessage)
+                     .where(OutboxMessage.status == OutboxStatus.pending,
+                            OutboxMessage.available_at <= bindparam("now"))
+                     .order_by(OutboxMessage.id).limit(batch).with_for_update(skip_locked=True))
 
     def wake(self) -> None:
         self._wake.set()
@@ -96,19 +108,8 @@ class Relay:
             done = [row_id for row_id, sent in self._direct.items() if sent]
         with unit_of_work(self.sessions) as session:
             if done:  # published at commit: the broker has them
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(done), OutboxMessage.status == OutboxStatus.pending)
-                    .values(status=OutboxStatus.sent, sent_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-            rows = session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.available_at <= now)
-                .order_by(OutboxMessage.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            ).all()
+                session.execute(_MARK_SENT, {"ids": done, "now": now})
+            rows = session.scalars(self._due, {"now": now}).all()
             with self._direct_lock:
                 publishing = set(self._direct)
             for row in rows:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from .errors import Forbidden
@@ -17,6 +17,14 @@ from .i18n import _
 from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, RequestLink, Role
 
 SYSTEM_ROLES = ("router", "sweeper")
+_MEMBER_IDS = "member_ids"  # session.info: account id -> member id, as authentication found it
+
+
+def remember_member_id(session: Session, account_id: int, member_id: int | None) -> None:
+    """Keep the member id that authentication read with the account, for :meth:`Actor.of` in the
+    same session (a member row is made with its account and never removed)."""
+    if member_id is not None:
+        session.info.setdefault(_MEMBER_IDS, {})[account_id] = member_id
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,9 @@ class Actor:
     def of(cls, session: Session, account: Account) -> Actor:
         member_id = None
         if account.role == Role.member:
-            member_id = session.scalar(select(Member.id).where(Member.account_id == account.id))
+            member_id = session.info.get(_MEMBER_IDS, {}).get(account.id)
+            if member_id is None:
+                member_id = session.scalar(_MEMBER_ID, {"account_id": account.id})
         return cls(
             role=account.role.value,
             account_id=account.id,
@@ -56,38 +66,33 @@ class Actor:
         return self.street_id is not None and request.street_id == self.street_id
 
 
+# Built once: the checks below run on every command.
+_MEMBER_ID = select(Member.id).where(Member.account_id == bindparam("account_id"))
+_REGISTERED = select(exists().where(Registration.member_id == bindparam("member_id"),
+                                    Registration.community_id == bindparam("community_id"),
+                                    Registration.status == RegistrationStatus.active))
+_CLAIMED = select(exists().where(Claim.member_id == bindparam("member_id"),
+                                 Claim.request_id == bindparam("request_id")))
+_LINKED = select(exists().where(RequestLink.request_id == bindparam("request_id"),
+                                RequestLink.account_id == bindparam("account_id")))
+
+
 def is_registered(session: Session, member_id: int | None, community_id: int) -> bool:
     if member_id is None:
         return False
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Registration.member_id == member_id,
-                    Registration.community_id == community_id,
-                    Registration.status == RegistrationStatus.active,
-                )
-            )
-        )
-    )
+    return bool(session.scalar(_REGISTERED, {"member_id": member_id, "community_id": community_id}))
 
 
 def has_claimed(session: Session, member_id: int | None, request_id: int) -> bool:
     if member_id is None:
         return False
-    return bool(
-        session.scalar(
-            select(exists().where(Claim.member_id == member_id, Claim.request_id == request_id))
-        )
-    )
+    return bool(session.scalar(_CLAIMED, {"member_id": member_id, "request_id": request_id}))
 
 
 def is_linked(session: Session, request_id: int, account_id: int | None) -> bool:
     if account_id is None:
         return False
-    return bool(session.scalar(
-        select(exists().where(RequestLink.request_id == request_id, RequestLink.account_id == account_id))
-    ))
+    return bool(session.scalar(_LINKED, {"request_id": request_id, "account_id": account_id}))
 
 
 def can_view(session: Session, actor: Actor, request: Request) -> bool:

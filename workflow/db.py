@@ -7,8 +7,12 @@ Commands flush and never commit. Each HTTP request, actor message and CLI comman
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -103,6 +107,72 @@ def after_commit(session: Session, hook: AfterCommitHook) -> None:
     hooks: list[AfterCommitHook] = session.info.setdefault("after_commit", [])
     if hook not in hooks:
         hooks.append(hook)
+
+
+# --- reference data kept per process ---------------------------------------------------------------
+
+# How long a process uses its copy of reference data: a change made through another process shows
+# within this time. A commit in this process that wrote the data drops the copy at once.
+REFERENCE_TTL_SECONDS = 5.0
+_WRITTEN_TABLES = "written_tables"  # session.info: tables this transaction wrote through the ORM
+_reference_lock = threading.Lock()
+# database URL -> table -> how many commits of this process wrote it (any engine on that database)
+_generations: dict[str, dict[str, int]] = {}
+# engine -> {key: (expires at, generations when read, value)}; a new engine starts empty
+_references: weakref.WeakKeyDictionary[Engine, dict[Hashable, tuple]] = weakref.WeakKeyDictionary()
+
+T = TypeVar("T")
+
+
+def reference(session: Session, key: Hashable, tables: tuple[str, ...], load: Callable[[], T]) -> T:
+    """``load()``'s result, kept per engine for :data:`REFERENCE_TTL_SECONDS`: for rarely changing
+    rows that every request reads (the taxonomy, the calendar, the routing rules), read from
+    ``tables``. The value must be immutable and hold no ORM objects. A transaction that has itself
+    written one of ``tables`` always loads (it sees its own writes)."""
+    written = session.info.get(_WRITTEN_TABLES)
+    if written and not written.isdisjoint(tables):
+        return load()
+    engine = (session.bind or session.get_bind()).engine
+    entries = _references.get(engine)
+    if entries is None:
+        with _reference_lock:
+            entries = _references.setdefault(engine, {})
+    generations = _generations.get(str(engine.url), {})
+    current = tuple(generations.get(t, 0) for t in tables)
+    entry = entries.get(key)
+    now = time.monotonic()
+    if entry is not None and entry[0] > now and entry[1] == current:
+        return entry[2]
+    # Read after taking the generations: a commit in between makes this copy stale at once.
+    value = load()
+    entries[key] = (now + REFERENCE_TTL_SECONDS, current, value)
+    return value
+
+
+@event.listens_for(Session, "after_flush")
+def _note_written_tables(session: Session, flush_context) -> None:
+    session.info.setdefault(_WRITTEN_TABLES, set()).update(
+        table.name for mapper in flush_context.mappers for table in mapper.tables)
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_written_references(session: Session) -> None:
+    if session.get_nested_transaction() is not None:  # a savepoint: the transaction goes on
+        return
+    written = session.info.pop(_WRITTEN_TABLES, None)
+    if not written:
+        return
+    database = str((session.bind or session.get_bind()).engine.url)
+    with _reference_lock:
+        generations = _generations.setdefault(database, {})
+        for table in written:
+            generations[table] = generations.get(table, 0) + 1
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_written_tables(session: Session, transaction) -> None:
+    if transaction.parent is None:  # rolled back (a commit has taken them already)
+        session.info.pop(_WRITTEN_TABLES, None)
 
 
 def is_postgresql(session: Session) -> bool:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .db import reference
 from .models import CalendarDay, DayKind, DeadlineClass, Request, Urgency
 
 RESPOND = {
@@ -59,16 +60,23 @@ class WorkCalendar:
         return start + window if isinstance(window, timedelta) else self.add_working_days(start, window)
 
 
+_CALENDAR = select(CalendarDay.day, CalendarDay.kind)
+
+
 def load_calendar(session: Session, timezone: str) -> WorkCalendar:
-    # No autoflush: the calendar is not what the caller is changing (the calendar commands flush
-    # their own rows), and flushing the caller's request here would write it twice.
-    with session.no_autoflush:
-        rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
-    return WorkCalendar(
-        tz=ZoneInfo(timezone),
-        holidays=frozenset(d for d, k in rows if k == DayKind.holiday),
-        workdays=frozenset(d for d, k in rows if k == DayKind.workday),
-    )
+    """The working-day calendar, as kept per process (see :func:`workflow.db.reference`)."""
+    def load() -> WorkCalendar:
+        # No autoflush: the calendar is not what the caller is changing (the calendar commands
+        # flush their own rows), and flushing the caller's request here would write it twice.
+        with session.no_autoflush:
+            rows = session.execute(_CALENDAR).all()
+        return WorkCalendar(
+            tz=ZoneInfo(timezone),
+            holidays=frozenset(d for d, k in rows if k == DayKind.holiday),
+            workdays=frozenset(d for d, k in rows if k == DayKind.workday),
+        )
+
+    return reference(session, ("calendar", timezone), ("calendar_days",), load)
 
 
 def remind_point(start: datetime, deadline: datetime) -> datetime:

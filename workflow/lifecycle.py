@@ -83,9 +83,14 @@ def transition_for(trigger: str, status: Status) -> Transition | None:
     return None
 
 
+_WHO_MAY: dict[str, frozenset[str]] = {
+    trigger: frozenset().union(*(t.who for t in TRANSITIONS if t.trigger == trigger)) for trigger in TRIGGERS
+}
+
+
 def who_may(trigger: str) -> frozenset[str]:
     """Every kind of actor that may fire ``trigger`` from some state."""
-    return frozenset().union(*(t.who for t in TRANSITIONS if t.trigger == trigger))
+    return _WHO_MAY.get(trigger, frozenset())
 
 
 def available_triggers(status: Status) -> list[str]:

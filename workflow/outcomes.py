@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .models import Evaluation, Outcome, Request, RequestEvent, Satisfaction, Status, utcnow
-from .repository import requests as repo
+from .models import Claim, ClaimStatus, Evaluation, Outcome, Request, RequestEvent, Satisfaction, Status, utcnow
 from .settings import Settings
 
 
@@ -37,21 +36,27 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
     request = session.get(Request, request_id)
     if request is None or request.status != Status.closed:
         return None
-    closing = session.scalar(
-        select(RequestEvent)
-        .where(RequestEvent.request_id == request_id, RequestEvent.to_status == Status.closed.value)
+    # The events that closed it and that resolved it, newest first, in one read.
+    events = session.execute(
+        select(RequestEvent.trigger, RequestEvent.to_status, RequestEvent.actor_id)
+        .where(RequestEvent.request_id == request_id,
+               or_(RequestEvent.to_status == Status.closed.value, RequestEvent.trigger.in_(("verify", "resolve"))))
         .order_by(RequestEvent.id.desc())
-    )
-    evaluation = repo.evaluation_for_round(session, request_id, request.round)
+    ).all()
+    closing = next((e for e in events if e.to_status == Status.closed.value), None)
+    handler = next((e.actor_id for e in events if e.trigger in ("verify", "resolve")), None)
+    # Every decisive verdict: the round's own, and the counts the rates add up.
+    decisive = session.scalars(
+        select(Evaluation).where(Evaluation.request_id == request_id, Evaluation.decisive.is_(True))
+    ).all()
+    evaluation = next((e for e in decisive if e.round == request.round), None)
+    verdicts = _verdicts(decisive)
     # The member, appraisal and hours of the work that was verified, whichever round it was in:
     # a reopen after a verified task does not erase the member's work.
-    claim = repo.last_verified_claim(session, request_id)
-    handler = session.scalar(
-        select(RequestEvent.actor_id)
-        .where(RequestEvent.request_id == request_id, RequestEvent.trigger.in_(("verify", "resolve")))
-        .order_by(RequestEvent.id.desc())
-    )
-    verdicts = _verdicts(session, request_id)
+    verified = session.scalars(
+        select(Claim).where(Claim.request_id == request_id, Claim.status == ClaimStatus.verified).order_by(Claim.id)
+    ).all()
+    claim = verified[-1] if verified else None
     local_day = request.closed_at.astimezone(ZoneInfo(settings.timezone)).date()
     outcome = Outcome(
         request_id=request.id,
@@ -72,7 +77,7 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
         solved=evaluation.solved if evaluation else None,
         satisfaction=evaluation.satisfaction if evaluation else None,
         appraisal=claim.appraisal if claim else None,
-        hours=repo.verified_hours(session, request_id),
+        hours=sum(hours) if (hours := [c.hours for c in verified if c.hours is not None]) else None,
         **verdicts,
         reopen_count=request.reopen_count,
         closed_by=closing.trigger if closing else "evaluate",
@@ -84,19 +89,12 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
     return outcome
 
 
-def _verdicts(session: Session, request_id: int) -> dict[str, int]:
+def _verdicts(decisive) -> dict[str, int]:
     """The decisive verdicts of every round: the one that closed the request and the ones that
     reopened it, which the rates count too."""
-    def count(condition) -> object:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    row = session.execute(select(
-        func.count(Evaluation.id), count(Evaluation.solved.is_(True)),
-        count(Evaluation.satisfaction == Satisfaction.satisfied),
-        count(Evaluation.satisfaction == Satisfaction.basically_satisfied),
-    ).where(Evaluation.request_id == request_id, Evaluation.decisive.is_(True))).one()
-    return dict(zip(("verdicts", "verdicts_solved", "verdicts_satisfied", "verdicts_basically"),
-                    (int(n) for n in row), strict=True))
+    return {"verdicts": len(decisive), "verdicts_solved": sum(1 for e in decisive if e.solved),
+            "verdicts_satisfied": sum(1 for e in decisive if e.satisfaction == Satisfaction.satisfied),
+            "verdicts_basically": sum(1 for e in decisive if e.satisfaction == Satisfaction.basically_satisfied)}
 
 
 def _in_time(at: datetime | None, by: datetime | None) -> bool:

@@ -22,13 +22,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import deadlines, lifecycle, notifications, outbox
+from .. import deadlines, lifecycle, notifications, outbox, rules
 from ..access import Actor, can_view, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
 from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
 from ..models import (
-    Category,
     Channel,
     Claim,
     ClaimStatus,
@@ -98,7 +97,11 @@ def fire(
     # A member who finds an open task of a community they are not registered with is told so
     # (not_registered below) without being allowed to read it.
     claiming_open_task = trigger == "claim" and actor.role == Role.member and request.status == Status.open_task
-    if not (claiming_open_task or can_view(session, actor, request)):
+    # The member holding the live claim sees the request: for the claimer's moves, the claim that
+    # the relation check and the move read answers that too.
+    holds_claim = actor.role == Role.member and "claimer" in lifecycle.who_may(trigger) \
+        and (claim := repo.live_claim(session, request.id)) is not None and claim.member_id == actor.member_id
+    if not (claiming_open_task or holds_claim or can_view(session, actor, request)):
         raise repo.not_found(request_id)
     transition = lifecycle.transition_for(trigger, request.status)
     if transition is None:
@@ -115,14 +118,13 @@ def fire(
     note, data = HANDLERS[trigger](session, settings, actor, request, params, now)
     from_status = request.status
     lifecycle.move(request, trigger)
-    if trigger == "publish_task":
-        _offer_to_zone(session, settings, request, now)
-    if from_status == Status.street and request.status != Status.street:
-        street_repo.close_open_calls(session, request.id, now)  # calls of this escalation end with it
+    # The row's changes and the event come before the reads below, so that their autoflush
+    # writes both in one go and the row once.
     if request.status != Status.open_task:
         deadlines.clear_claim_deadline(request)  # the claim window exists only while the task waits
     if request.responded_at is None and actor.role in HUMAN_HANDLERS:
         request.responded_at = now
+    request.updated_at = now
     event = RequestEvent(
         request_id=request.id,
         trigger=trigger,
@@ -135,7 +137,10 @@ def fire(
         created_at=now,
     )
     session.add(event)
-    request.updated_at = now
+    if trigger == "publish_task":
+        _offer_to_zone(session, settings, request, now)
+    if from_status == Status.street and request.status != Status.street:
+        street_repo.close_open_calls(session, request.id, now)  # calls of this escalation end with it
     session.flush()
     return Fired(request, event)
 
@@ -165,7 +170,8 @@ def _co_evaluate(session: Session, actor: Actor, request: Request, params: dict[
         )
     if repo.evaluation_by(session, request.id, request.round, actor.account_id) is not None:
         raise Conflict(_("You have already evaluated this round."), code="already_evaluated")
-    note, data = _evaluation(session, actor, request, params, now, closes=None)
+    note, evaluation = _evaluation(session, actor, request, params, now, closes=None)
+    data = _verdict_data(session, evaluation)
     event = RequestEvent(request_id=request.id, trigger="co_evaluate", from_status=request.status.value,
                          to_status=request.status.value, actor_id=actor.account_id, actor_role=actor.role,
                          note=note, data=data, created_at=now)
@@ -249,9 +255,35 @@ def available(session: Session, actor: Actor, request: Request, *, memo: dict | 
 
 def available_many(session: Session, actor: Actor, requests: Sequence[Request]) -> list[list[str]]:
     """:func:`available` for each of a page of requests, asking the facts shared by the page (the
-    member's registration with a community) once instead of once per request."""
+    member's registration with a community) once instead of once per request. Where the answer
+    depends only on a request's status and place (no relation of the caller's to the request
+    itself is involved, see :func:`_personal`), requests alike in those share one answer."""
     memo: dict = {}
-    return [available(session, actor, request, memo=memo) for request in requests]
+    personal: dict[Status, bool] = {}
+    shared: dict[tuple, list[str]] = {}
+    out = []
+    for request in requests:
+        status = request.status
+        if status not in personal:
+            personal[status] = _personal(actor, status)
+        if personal[status]:
+            out.append(available(session, actor, request, memo=memo))
+            continue
+        key = (status, request.community_id, request.street_id)
+        if key not in shared:
+            shared[key] = available(session, actor, request, memo=memo)
+        out.append(list(shared[key]))
+    return out
+
+
+def _personal(actor: Actor, status: Status) -> bool:
+    """Whether :func:`available` reads more of a request in ``status`` than its status and place
+    (community, street) for ``actor``: a move open to them as the claimer or the evaluator, or a
+    resident's evaluation of a resolved request they follow."""
+    if actor.role == Role.resident and status == Status.resolved:
+        return True
+    kinds = ROLE_KINDS.get(actor.role, frozenset()) & {"claimer", "evaluator"}
+    return any(kinds & lifecycle.who_may(trigger) for trigger in lifecycle.available_triggers(status))
 
 
 # --- input helpers -----------------------------------------------------------------------------
@@ -291,7 +323,8 @@ def _offer_to_zone(session: Session, settings: Settings, request: Request, now: 
     claim it for a while, and they are told. With nobody responsible, every member may claim."""
     accounts = zone_repo.covering_member_accounts(session, request)
     if not accounts or settings.zone_offer_minutes == 0:
-        request.zone_offer_until = None
+        if request.zone_offer_until is not None:
+            request.zone_offer_until = None
         return
     request.zone_offer_until = now + timedelta(minutes=settings.zone_offer_minutes)
     notifications.notify(session, "task_offered", request.id, accounts,
@@ -389,7 +422,10 @@ def _verify(session, settings, actor, request, params, now):
     claim.status = ClaimStatus.verified
     claim.appraisal = appraisal
     claim.ended_at = now
-    ledger.credit_task(session, settings.timezone, claim, request, now)
+    # The ledger's reads look at other rows than these: the claim and the entries are written by
+    # its one flush instead of one flush each.
+    with session.no_autoflush:
+        ledger.credit_task(session, settings.timezone, claim, request, now)
     _mark_resolved(session, settings, request, claim.result, now)
     return note, {"claim_id": claim.id, "member_id": claim.member_id, "appraisal": appraisal}
 
@@ -407,9 +443,10 @@ def _mark_resolved(session: Session, settings: Settings, request: Request, resul
     deadlines.set_evaluation_deadline(request, calendar, now, settings.evaluation_window_days)
 
 
-def _evaluation(session, actor, request, params, now, *, closes: bool | None) -> tuple[str, dict]:
-    """Check and store a verdict. ``closes`` True/False: it must close/reopen the request; None: it
-    is a linked resident's verdict, which moves nothing."""
+def _evaluation(session, actor, request, params, now, *, closes: bool | None) -> tuple[str, Evaluation]:
+    """Check a verdict and add its row (flushed later: see :func:`_verdict_data`). ``closes``
+    True/False: it must close/reopen the request; None: it is a linked resident's verdict, which
+    moves nothing."""
     raw = params.get("satisfaction")
     try:
         satisfaction = Satisfaction(raw)
@@ -440,32 +477,41 @@ def _evaluation(session, actor, request, params, now, *, closes: bool | None) ->
         decisive=closes is not None,
     )
     session.add(evaluation)
-    session.flush()
-    return comment, {"evaluation_id": evaluation.id, "satisfaction": satisfaction.value, "solved": solved,
-                     "round": request.round}
+    return comment, evaluation
+
+
+def _verdict_data(session: Session, evaluation: Evaluation) -> dict:
+    """The event data of a verdict; its row is written first if no flush has written it yet."""
+    if evaluation.id is None:
+        session.flush()
+    return {"evaluation_id": evaluation.id, "satisfaction": evaluation.satisfaction.value,
+            "solved": evaluation.solved, "round": evaluation.round}
 
 
 def _evaluate(session, settings, actor, request, params, now):
-    note, data = _evaluation(session, actor, request, params, now, closes=True)
-    if data["satisfaction"] == Satisfaction.satisfied:
-        # The member whose task this round verified earns the satisfied-resident bonus.
-        claim = repo.verified_claim_of_round(session, request.id, request.round)
-        if claim is not None:
-            ledger.add_points(session, settings.timezone, claim.member_id, PointReason.resident_satisfied, request,
-                              f"satisfied:{request.id}:{request.round}", now)
+    note, evaluation = _evaluation(session, actor, request, params, now, closes=True)
+    if evaluation.satisfaction == Satisfaction.satisfied:
+        # The member whose task this round verified earns the satisfied-resident bonus. These reads
+        # do not look at the verdict: its row is written with the bonus, in one flush.
+        with session.no_autoflush:
+            claim = repo.verified_claim_of_round(session, request.id, request.round)
+            if claim is not None:
+                ledger.add_points(session, settings.timezone, claim.member_id, PointReason.resident_satisfied,
+                                  request, f"satisfied:{request.id}:{request.round}", now)
     _close(session, settings, request, now)
-    return note, data
+    return note, _verdict_data(session, evaluation)
 
 
 def _reopen(session, settings, actor, request, params, now):
-    note, data = _evaluation(session, actor, request, params, now, closes=False)
+    note, evaluation = _evaluation(session, actor, request, params, now, closes=False)
+    data = _verdict_data(session, evaluation)
     request.reopen_count += 1
     request.resolved_at = None
     deadlines.clear_evaluation_deadline(request)
     request.route = None
     # The new round gets its own deadlines, which the scheduler enforces; the rates keep measuring
     # against first_respond_by / first_resolve_by, the promise made when the request came in.
-    category = session.get(Category, request.category_id)
+    category = rules.taxonomy(session).by_id[request.category_id]
     deadlines.set_intake_deadlines(request, deadlines.load_calendar(session, settings.timezone), category.urgency,
                                    category.deadline_class, now)
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import attributes as attribute_rules
-from .. import deadlines, outbox
+from .. import deadlines, outbox, rules
 from ..access import Actor, is_registered
 from ..errors import Forbidden, InvalidInput
 from ..i18n import _
 from ..models import (
     Building,
-    Category,
     Channel,
     Community,
     Grid,
@@ -55,6 +54,10 @@ class Submission:
     media_url: str = ""
 
 
+_BUILDING_AND_COMMUNITY = (select(Building, Community).join(Community, Community.id == Building.community_id)
+                           .where(Building.id == bindparam("building_id")))
+
+
 def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | None = None,
            timezone: str = "Asia/Shanghai") -> Request:
     now = now or utcnow()
@@ -78,15 +81,19 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
             _("The description is longer than {limit} characters.", limit=MAX_DESCRIPTION),
             code="description_too_long", details={"field": "description", "limit": MAX_DESCRIPTION},
         )
-    category = session.scalar(select(Category).where(Category.code == sub.category))
+    category = rules.taxonomy(session).by_code.get(sub.category) if isinstance(sub.category, str) else None
     if category is None or category.parent_id is None or not category.active:
         raise InvalidInput(_("Unknown category {code}.", code=sub.category), code="unknown_category",
                            details={"field": "category"})
 
     answers = attribute_rules.answers(category.attributes or [], sub.attributes or {}, timezone,
                                       required=sub.attributes is not None)
+    # A building and its community in one query: the lookups below find them in the session.
+    held = session.execute(_BUILDING_AND_COMMUNITY, {"building_id": sub.building_id}).first() \
+        if isinstance(sub.building_id, int) else None
     community = _community_for(session, actor, channel, sub.community_id)
     grid_id, building_id = _location(session, community.id, sub.grid_id, sub.building_id)
+    del held
     for key, value, lo, hi in (("latitude", sub.latitude, -90, 90), ("longitude", sub.longitude, -180, 180)):
         if value is not None and not lo <= value <= hi:
             raise InvalidInput(_("{field} is out of range.", field=key), code="invalid_location",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, inspect, null, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -33,6 +33,11 @@ COMMUNITY_QUEUE = (Status.submitted, Status.community, Status.open_task, Status.
 
 
 _LOCKED = "locked_requests"
+_LIVE_CLAIMS = "live_claims"  # (transaction, {request id: its live claim}), see live_claim
+
+
+_FOR_UPDATE = (select(Request).where(Request.id == bindparam("request_id")).with_for_update()
+               .execution_options(populate_existing=True))
 
 
 def get_for_update(session: Session, request_id: int, *, missing_ok: bool = False) -> Request | None:
@@ -46,9 +51,7 @@ def get_for_update(session: Session, request_id: int, *, missing_ok: bool = Fals
         row = session.get(Request, request_id)
         if row is not None:
             return row
-    row = session.scalar(
-        select(Request).where(Request.id == request_id).with_for_update().execution_options(populate_existing=True)
-    )
+    row = session.scalar(_FOR_UPDATE, {"request_id": request_id})
     if row is None:
         if not missing_ok:
             raise not_found(request_id)
@@ -68,41 +71,50 @@ def get(session: Session, request_id: int) -> Request | None:
     return session.get(Request, request_id)
 
 
+_LIVE_CLAIM = select(Claim).where(Claim.request_id == bindparam("request_id"), Claim.status.in_(LIVE_CLAIM))
+
+
 def live_claim(session: Session, request_id: int) -> Claim | None:
-    return session.scalar(select(Claim).where(Claim.request_id == request_id, Claim.status.in_(LIVE_CLAIM)))
+    """The request's active or reported claim. Claims change only while their request is locked,
+    so once this transaction has locked the request, a live claim it read stays the live one for as
+    long as its own status says so: asking again (the relation check, then the move) reads no row."""
+    transaction = session.get_transaction()
+    locked = session.info.get(_LOCKED)
+    held = transaction is not None and locked is not None and locked[0] is transaction and request_id in locked[1]
+    known = session.info.get(_LIVE_CLAIMS)
+    if held and known is not None and known[0] is transaction:
+        claim = known[1].get(request_id)
+        if claim is not None and inspect(claim).persistent and claim.status in LIVE_CLAIM:
+            return claim
+    claim = session.scalar(_LIVE_CLAIM, {"request_id": request_id})
+    if held and claim is not None:
+        if known is None or known[0] is not transaction:
+            known = session.info[_LIVE_CLAIMS] = (transaction, {})
+        known[1][request_id] = claim
+    return claim
 
 
-def last_verified_claim(session: Session, request_id: int) -> Claim | None:
-    return session.scalar(
-        select(Claim)
-        .where(Claim.request_id == request_id, Claim.status == ClaimStatus.verified)
-        .order_by(Claim.id.desc())
-        .limit(1)
-    )
+_VERIFIED_OF_ROUND = select(Claim).where(Claim.request_id == bindparam("request_id"), Claim.round == bindparam("round"),
+                                         Claim.status == ClaimStatus.verified)
 
 
 def verified_claim_of_round(session: Session, request_id: int, round_: int) -> Claim | None:
-    return session.scalar(select(Claim).where(Claim.request_id == request_id, Claim.round == round_,
-                                              Claim.status == ClaimStatus.verified))
+    return session.scalar(_VERIFIED_OF_ROUND, {"request_id": request_id, "round": round_})
 
 
-def verified_hours(session: Session, request_id: int):
-    """Service hours of every verified claim on the request, across its rounds."""
-    return session.scalar(
-        select(func.sum(Claim.hours)).where(Claim.request_id == request_id, Claim.status == ClaimStatus.verified)
-    )
+_COUNT_LIVE = select(func.count()).select_from(Claim).where(Claim.member_id == bindparam("member_id"),
+                                                            Claim.status.in_(LIVE_CLAIM))
 
 
 def count_live_claims(session: Session, member_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Claim).where(Claim.member_id == member_id, Claim.status.in_(LIVE_CLAIM))
-    ) or 0
+    return session.scalar(_COUNT_LIVE, {"member_id": member_id}) or 0
+
+
+_EVENTS = select(RequestEvent).where(RequestEvent.request_id == bindparam("request_id")).order_by(RequestEvent.id)
 
 
 def events(session: Session, request_id: int) -> Sequence[RequestEvent]:
-    return session.scalars(
-        select(RequestEvent).where(RequestEvent.request_id == request_id).order_by(RequestEvent.id)
-    ).all()
+    return session.scalars(_EVENTS, {"request_id": request_id}).all()
 
 
 def recent_events(session: Session, request_ids: Sequence[int], per_request: int = 3) -> dict[int, list[RequestEvent]]:
@@ -138,16 +150,11 @@ def awaiting_evaluation(session: Session, account_id: int, requests: Sequence[Re
     return waiting
 
 
+_EVALUATIONS = select(Evaluation).where(Evaluation.request_id == bindparam("request_id")).order_by(Evaluation.round)
+
+
 def evaluations(session: Session, request_id: int) -> Sequence[Evaluation]:
-    return session.scalars(
-        select(Evaluation).where(Evaluation.request_id == request_id).order_by(Evaluation.round)
-    ).all()
-
-
-def evaluation_for_round(session: Session, request_id: int, round_: int) -> Evaluation | None:
-    """The verdict that closed or reopened the round."""
-    return session.scalar(select(Evaluation).where(
-        Evaluation.request_id == request_id, Evaluation.round == round_, Evaluation.decisive.is_(True)))
+    return session.scalars(_EVALUATIONS, {"request_id": request_id}).all()
 
 
 def evaluation_by(session: Session, request_id: int, round_: int, account_id: int | None) -> Evaluation | None:
@@ -155,8 +162,11 @@ def evaluation_by(session: Session, request_id: int, round_: int, account_id: in
         Evaluation.request_id == request_id, Evaluation.round == round_, Evaluation.evaluator_id == account_id))
 
 
+_CLAIMS = select(Claim).where(Claim.request_id == bindparam("request_id")).order_by(Claim.id)
+
+
 def claims(session: Session, request_id: int) -> Sequence[Claim]:
-    return session.scalars(select(Claim).where(Claim.request_id == request_id).order_by(Claim.id)).all()
+    return session.scalars(_CLAIMS, {"request_id": request_id}).all()
 
 
 def _page(stmt: Select, limit: int, offset: int) -> Select:
@@ -233,25 +243,34 @@ def queue_counts(session: Session, actor: Actor) -> dict[Status, int]:
     return {s: found.get(s, 0) for s in default}
 
 
+def _open_tasks_statement() -> Select:
+    member_id = bindparam("member_id")
+    registered = select(Registration.community_id).where(
+        Registration.member_id == member_id, Registration.status == RegistrationStatus.active
+    )
+    mine = covers(member_id)
+    return (
+        select(Request)
+        .where(
+            Request.status == Status.open_task,
+            Request.community_id.in_(registered),
+            or_(Request.zone_offer_until.is_(None), Request.zone_offer_until <= bindparam("now"), mine),
+        )
+        .order_by(case((mine, 0), else_=1), Request.published_at, Request.id)
+        .limit(bindparam("limit")).offset(bindparam("offset"))
+    )
+
+
+_OPEN_TASKS = _open_tasks_statement()  # built once: every member's board view runs it
+
+
 def open_tasks(session: Session, member_id: int, now: datetime, *, limit: int = 50,
                offset: int = 0) -> Sequence[Request]:
     """The task board: open tasks in every community the member is registered with. Tasks in the
     member's responsibility zones come first, then the rest, each oldest first; a task still
     offered only to another zone's members is not shown yet."""
-    registered = select(Registration.community_id).where(
-        Registration.member_id == member_id, Registration.status == RegistrationStatus.active
-    )
-    mine = covers(member_id)
-    stmt = (
-        select(Request)
-        .where(
-            Request.status == Status.open_task,
-            Request.community_id.in_(registered),
-            or_(Request.zone_offer_until.is_(None), Request.zone_offer_until <= now, mine),
-        )
-        .order_by(case((mine, 0), else_=1), Request.published_at, Request.id)
-    )
-    return session.scalars(_page(stmt, limit, offset)).all()
+    return session.scalars(_OPEN_TASKS, {"member_id": member_id, "now": now, "limit": limit,
+                                         "offset": offset}).all()
 
 
 def duplicate_candidates(session: Session, request: Request, *, limit: int = 200) -> Sequence[Request]:
@@ -303,8 +322,11 @@ def last_notes(session: Session, request_ids: Sequence[int], trigger: str) -> di
     return {request_id: note for request_id, note in rows}
 
 
+_PHOTO_IDS = select(Photo.id).where(Photo.request_id == bindparam("request_id")).order_by(Photo.id)
+
+
 def photo_ids(session: Session, request_id: int) -> list[int]:
-    return list(session.scalars(select(Photo.id).where(Photo.request_id == request_id).order_by(Photo.id)))
+    return list(session.scalars(_PHOTO_IDS, {"request_id": request_id}))
 
 
 def collected_counts(session: Session, account_ids: Sequence[int]) -> dict[int, int]:

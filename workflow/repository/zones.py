@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -43,27 +43,29 @@ def covered_request_ids(session: Session, member_id: int, request_ids: Iterable[
     return set(session.scalars(select(Request.id).where(Request.id.in_(ids), covers(member_id))))
 
 
+# Built once (every published task asks it). A NULL building or grid matches no zone by it.
+_COVERING = (
+    select(Account.id)
+    .join(Member, Member.account_id == Account.id)
+    .join(ResponsibilityZone, ResponsibilityZone.member_id == Member.id)
+    .join(Registration, and_(Registration.member_id == Member.id,
+                             Registration.community_id == bindparam("community_id"),
+                             Registration.status == RegistrationStatus.active))
+    .where(ResponsibilityZone.community_id == bindparam("community_id"),
+           or_(ResponsibilityZone.building_id == bindparam("building_id"),
+               ResponsibilityZone.grid_id == bindparam("grid_id")),
+           Account.is_active.is_(True))
+    .distinct()
+    .order_by(Account.id)
+)
+
+
 def covering_member_accounts(session: Session, request: Request) -> list[int]:
     """Accounts of the members, still registered with the community, whose zone covers ``request``."""
-    conds = []
-    if request.building_id is not None:
-        conds.append(ResponsibilityZone.building_id == request.building_id)
-    if request.grid_id is not None:
-        conds.append(ResponsibilityZone.grid_id == request.grid_id)
-    if not conds:
+    if request.building_id is None and request.grid_id is None:
         return []
-    return list(session.scalars(
-        select(Account.id)
-        .join(Member, Member.account_id == Account.id)
-        .join(ResponsibilityZone, ResponsibilityZone.member_id == Member.id)
-        .join(Registration, and_(Registration.member_id == Member.id,
-                                 Registration.community_id == request.community_id,
-                                 Registration.status == RegistrationStatus.active))
-        .where(ResponsibilityZone.community_id == request.community_id, or_(*conds) if conds else false(),
-               Account.is_active.is_(True))
-        .distinct()
-        .order_by(Account.id)
-    ))
+    return list(session.scalars(_COVERING, {"community_id": request.community_id, "building_id": request.building_id,
+                                            "grid_id": request.grid_id}))
 
 
 def is_covered_by(session: Session, member_id: int | None, request: Request) -> bool:

@@ -10,9 +10,10 @@ import json
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from ..db import reference
 from ..models import Claim, HoursEntry, PointEntry, PointReason, Request
 from ..outcomes import period_19, period_month
 from . import policy as policies
@@ -24,14 +25,27 @@ def _rules(policy_id: int, rules_json: str) -> policies.PolicyRules:
     return policies.PolicyRules.model_validate_json(rules_json)
 
 
+def _policy(session: Session, period: str) -> tuple[int, policies.PolicyRules]:
+    """The version and rules in force for ``period``, kept per process (workflow.db.reference)."""
+    def load() -> tuple[int, policies.PolicyRules]:
+        policy = policies.in_force(session, period)
+        return policy.version, _rules(policy.id, json.dumps(policy.rules, sort_keys=True))
+
+    return reference(session, ("scoring_policy", period), ("scoring_policies",), load)
+
+
 def _dated(at: datetime, timezone: str) -> dict:
     day = local_date(at, timezone)
     return {"local_date": day, "period_month": period_month(day), "period_19": period_19(day)}
 
 
+_HOURS_OF_CLAIM = select(HoursEntry.id).where(HoursEntry.claim_id == bindparam("claim_id"))
+_POINTS_OF_SOURCE = select(PointEntry.id).where(PointEntry.source_key == bindparam("source_key"))
+
+
 def credit_task(session: Session, timezone: str, claim: Claim, request: Request, now: datetime) -> None:
     """A verified task: its hours and appraisal, and the task bonus."""
-    if session.scalar(select(HoursEntry.id).where(HoursEntry.claim_id == claim.id)) is None:
+    if session.scalar(_HOURS_OF_CLAIM, {"claim_id": claim.id}) is None:
         session.add(HoursEntry(member_id=claim.member_id, request_id=request.id, claim_id=claim.id, round=claim.round,
                                street_id=request.street_id, community_id=request.community_id, hours=claim.hours,
                                appraisal=claim.appraisal, created_at=now, **_dated(now, timezone)))
@@ -41,15 +55,15 @@ def credit_task(session: Session, timezone: str, claim: Claim, request: Request,
 def add_points(session: Session, timezone: str, member_id: int, reason: PointReason, request: Request,
                source_key: str, now: datetime) -> PointEntry | None:
     """Record one bonus or deduction; None when this source was already counted or is worth 0."""
-    if session.scalar(select(PointEntry.id).where(PointEntry.source_key == source_key)) is not None:
+    if session.scalar(_POINTS_OF_SOURCE, {"source_key": source_key}) is not None:
         return None
     dated = _dated(now, timezone)
-    policy = policies.in_force(session, dated["period_month"])
-    points = _rules(policy.id, json.dumps(policy.rules, sort_keys=True)).point_value(reason.value)
+    version, rules = _policy(session, dated["period_month"])
+    points = rules.point_value(reason.value)
     if points == 0:
         return None
     entry = PointEntry(member_id=member_id, request_id=request.id, reason=reason, points=points,
-                       policy_version=policy.version, source_key=source_key, street_id=request.street_id,
+                       policy_version=version, source_key=source_key, street_id=request.street_id,
                        community_id=request.community_id, created_at=now, **dated)
     session.add(entry)
     session.flush()
