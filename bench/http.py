@@ -8,12 +8,22 @@ on PostgreSQL, when a Redis URL is given, it publishes to Redis and a ``shoubanp
 process consumes, as in production. Endpoints:
 
 - submit: ``POST /api/v1/requests`` as the resident (a noise complaint, JSON); the request is then
-  routed in the background, which is part of the product's work and so of its figures.
+  routed in the background, which is part of the product's work and so of its figures: the
+  product's CPU per request counts the API workers and (with Redis) the worker process until every
+  submission of the round is routed, and on SQLite the routing transactions take the same write
+  lock the submissions wait for.
 - task board: ``GET /api/v1/tasks`` as the member (the first page of 50 open tasks).
 
 Floor: ``bench/bare_app.py`` under the same uvicorn settings (2 workers, same engine settings) over
-the same database: one INSERT into ``requests`` with the columns intake writes, and one SELECT of the
-community's open tasks (limit 50). No login, no permissions, no events, no outbox.
+the same database. Submit: what a submission must commit, written the plainest way in one
+transaction after a pydantic check of the same body: the request row (the columns intake writes),
+its ``submit`` event row and its outbox row (the routing message). That is the honest reading of
+"the same single insert": the product may not store a request without its history or without the
+message that routes it, so a floor of one INSERT into ``requests`` would compare the product with
+an endpoint that breaks its promises. The floor's outbox row is stored as sent, so the product's
+relay does not publish it and nothing routes the floor's requests: routing stays on the product's
+side only. Board: one SELECT of the community's open tasks (limit 50). No login, no permissions, no
+routing, no response beyond the new id or the rows.
 
 Load: ``bench/loadgen.py`` in this process on loopback. Peak: closed loop, ``CONCURRENCY``
 keep-alive connections, floor and product in interleaved rounds (quick: 3 rounds of 0.8 s; full: 3

@@ -55,7 +55,8 @@ def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0
     to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it."""
     with ctx.transaction(read_only=True) as tx:
         rows = repo.open_tasks(tx.session, _member(tx), utcnow(), limit=limit, offset=offset)
-        return s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+        out = s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+    return s.json_response(list[s.RequestOut], out)
 
 
 @router.get("/claims/mine", response_model=list[s.ClaimWithRequestOut])

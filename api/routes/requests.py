@@ -28,7 +28,8 @@ def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
     `invalid_attribute`, and, when `attributes` is given, a required one left out `attribute_required`."""
     with ctx.transaction() as tx:
         request = intake.submit(tx.session, tx.actor, body.submission(), timezone=ctx.settings.timezone)
-        return s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
+        out = s.request_detail_out(tx.session, tx.actor, request, ctx.locale, new=True)
+    return s.json_response(s.RequestDetailOut, out, status_code=201)
 
 
 @router.get("/requests/mine", response_model=list[s.RequestOut])
@@ -37,7 +38,8 @@ def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=
     joined, which they follow and may evaluate), staff's inspections, a member's visits."""
     with ctx.transaction() as tx:
         rows = repo.mine(tx.session, tx.actor, limit=limit, offset=offset, following=True)
-        return s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+        out = s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+    return s.json_response(list[s.RequestOut], out)
 
 
 @router.get("/requests/{request_id}", response_model=s.RequestDetailOut)
@@ -47,7 +49,8 @@ def get_request(request_id: s.RequestId, ctx: Ctx = Depends(get_auth_ctx)):
         request = repo.get(tx.session, request_id)
         if request is None or not can_view(tx.session, tx.actor, request):
             raise repo.not_found(request_id)
-        return s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
+        out = s.request_detail_out(tx.session, tx.actor, request, ctx.locale)
+    return s.json_response(s.RequestDetailOut, out)
 
 
 class DuplicateOut(s.BaseModel):
@@ -74,7 +77,8 @@ def evaluate(request_id: s.RequestId, body: s.EvaluationIn, ctx: Ctx = Depends(g
     reopens it for another round (`reopen`). Either way the evaluation is kept and counts."""
     with ctx.transaction() as tx:
         fired = handling.evaluate(tx.session, ctx.settings, tx.actor, request_id, body.model_dump())
-        return s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
+        out = s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
+    return s.json_response(s.RequestDetailOut, out)
 
 
 TRIGGER_BODIES = {
@@ -103,7 +107,8 @@ def _trigger_endpoint(trigger: str, body_model: type, doc: str):
         params = body.model_dump() if body is not None else {}
         with ctx.transaction() as tx:
             fired = handling.fire(tx.session, ctx.settings, tx.actor, request_id, trigger, params)
-            return s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
+            out = s.request_detail_out(tx.session, tx.actor, fired.request, ctx.locale)
+        return s.json_response(s.RequestDetailOut, out)
 
     sources = sorted({st.value for t in lifecycle.TRANSITIONS if t.trigger == trigger for st in t.sources})
     endpoint.__doc__ = f"{doc}\n\nAllowed from: {', '.join(sources)}."
@@ -131,4 +136,5 @@ def queue(status: list[Status] = Query(default=[]), limit: int = Query(50, ge=1,
     with ctx.transaction() as tx:
         require_desk(tx.actor)
         rows = repo.queue(tx.session, tx.actor, statuses=status, limit=limit, offset=offset)
-        return s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+        out = s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+    return s.json_response(list[s.RequestOut], out)
