@@ -425,7 +425,7 @@ def product_board_page(port: int, world: World) -> list[dict]:
 
 ENDPOINTS = {
     "board": ("task board", "GET /api/v1/tasks", "bare select"),
-    "submit": ("submit", "POST /api/v1/requests", "bare insert"),
+    "submit": ("submit", "POST /api/v1/requests", "bare request + event + outbox insert"),
 }
 
 
