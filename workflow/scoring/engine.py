@@ -187,11 +187,11 @@ def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: 
     where = [period_col == period, Outcome.id <= marks.outcome]
     if streets is not None:
         where.append(Outcome.street_id.in_(streets))
-    # One pass over the period's outcomes, grouped by every unit a row belongs to; the sums are then
-    # added up per street, community, grid and member (plain sums of sums: the same totals as a
-    # GROUP BY per kind of unit, for a quarter of the reading).
-    units = ("street", "community", "grid", "member")
-    keys = (Outcome.street_id, Outcome.community_id, Outcome.grid_id, Outcome.member_id)
+    # Streets, communities and grids from one GROUP BY over the period's outcomes, added up per
+    # unit here (sums of sums: the same totals as a GROUP BY per kind of unit, for a third of the
+    # reading); members from their own GROUP BY over the outcomes that name one.
+    units = ("street", "community", "grid")
+    keys = (Outcome.street_id, Outcome.community_id, Outcome.grid_id)
     totals: dict[str, dict[int, list[int]]] = {name: {} for name in units}
     for row in session.execute(select(*keys, *measures).where(*where).group_by(*keys)):
         counts = [int(c or 0) for c in row[len(keys):]]
@@ -204,8 +204,12 @@ def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: 
             else:
                 for i, count in enumerate(counts):
                     total[i] += count
-    return [rate_row(rules, name, unit_id, *total)
-            for name in units for unit_id, total in sorted(totals[name].items())]
+    rows = [rate_row(rules, name, unit_id, *total) for name in units for unit_id, total in sorted(totals[name].items())]
+    members = (select(Outcome.member_id, *measures).where(*where, Outcome.member_id.is_not(None))
+               .group_by(Outcome.member_id).order_by(Outcome.member_id))
+    rows.extend(rate_row(rules, "member", member_id, *(int(c or 0) for c in counts))
+                for member_id, *counts in session.execute(members))
+    return rows
 
 
 def rate_row(rules: PolicyRules, unit_kind: str, unit_id: int, received: int, responded: int, evaluated: int,
