@@ -62,7 +62,7 @@ def declare(broker: dramatiq.Broker, sessions: sessionmaker[Session], settings: 
                 return  # gone, or a message from an earlier round
             fired = routing.route_request(session, settings, request_id)
             if fired:
-                log.info("routed request %s by %s", request_id, fired.event.trigger)
+                log.info("routed request %s by %s", request_id, fired.trigger)
 
     def record_outcome(request_id: int) -> None:
         try:

@@ -14,7 +14,7 @@ Checks run in a fixed order so that every refusal is predictable:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -35,7 +35,6 @@ from ..models import (
     Member,
     PointReason,
     Request,
-    RequestEvent,
     Role,
     Route,
     Satisfaction,
@@ -71,8 +70,7 @@ MAX_TEXT = 2000
 @dataclass
 class Fired:
     request: Request
-    event: RequestEvent
-    extra: dict[str, Any] = field(default_factory=dict)
+    trigger: str  # the trigger whose event row was written ("co_evaluate" for a linked resident's verdict)
 
 
 def fire(
@@ -118,31 +116,19 @@ def fire(
     note, data = HANDLERS[trigger](session, settings, actor, request, params, now)
     from_status = request.status
     lifecycle.move(request, trigger)
-    # The row's changes and the event come before the reads below, so that their autoflush
-    # writes both in one go and the row once.
+    # The row's changes come before the reads below, so that their autoflush writes the row once.
     if request.status != Status.open_task:
         deadlines.clear_claim_deadline(request)  # the claim window exists only while the task waits
     if request.responded_at is None and actor.role in HUMAN_HANDLERS:
         request.responded_at = now
     request.updated_at = now
-    event = RequestEvent(
-        request_id=request.id,
-        trigger=trigger,
-        from_status=from_status.value,
-        to_status=request.status.value,
-        actor_id=actor.account_id,
-        actor_role=actor.role,
-        note=note,
-        data=data,
-        created_at=now,
-    )
-    session.add(event)
+    repo.add_event(session, request.id, trigger, from_status.value, request.status.value, actor, note, data, now)
     if trigger == "publish_task":
         _offer_to_zone(session, settings, request, now)
     if from_status == Status.street and request.status != Status.street:
         street_repo.close_open_calls(session, request.id, now)  # calls of this escalation end with it
     session.flush()
-    return Fired(request, event)
+    return Fired(request, trigger)
 
 
 def evaluate(session: Session, settings: Settings, actor: Actor, request_id: int, params: dict[str, Any],
@@ -172,12 +158,10 @@ def _co_evaluate(session: Session, actor: Actor, request: Request, params: dict[
         raise Conflict(_("You have already evaluated this round."), code="already_evaluated")
     note, evaluation = _evaluation(session, actor, request, params, now, closes=None)
     data = _verdict_data(session, evaluation)
-    event = RequestEvent(request_id=request.id, trigger="co_evaluate", from_status=request.status.value,
-                         to_status=request.status.value, actor_id=actor.account_id, actor_role=actor.role,
-                         note=note, data=data, created_at=now)
-    session.add(event)
+    repo.add_event(session, request.id, "co_evaluate", request.status.value, request.status.value, actor, note,
+                   data, now)
     session.flush()
-    return Fired(request, event)
+    return Fired(request, "co_evaluate")
 
 
 def _check_relation(session: Session, actor: Actor, request: Request, trigger: str, who: frozenset[str],

@@ -19,11 +19,11 @@ from ..models import (
     Community,
     Grid,
     Request,
-    RequestEvent,
     Role,
     Status,
     utcnow,
 )
+from ..repository import requests as requests_repo
 from . import photos as photo_cmds
 
 MAX_DESCRIPTION = 2000
@@ -126,14 +126,8 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
     session.add(request)
     session.flush()
     photo_ids = photo_cmds.attach(session, actor, sub.photo_ids, request.id, "report")
-    session.add(
-        RequestEvent(
-            request_id=request.id, trigger="submit", from_status=None, to_status=Status.submitted.value,
-            actor_id=actor.account_id, actor_role=actor.role, note="",
-            data={"channel": channel.value, "category": category.code, "photo_ids": photo_ids},
-            created_at=now,
-        )
-    )
+    requests_repo.add_event(session, request.id, "submit", None, Status.submitted.value, actor, "",
+                            {"channel": channel.value, "category": category.code, "photo_ids": photo_ids}, now)
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
     session.flush()
     return request

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, inspect, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, insert, inspect, null, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -111,6 +111,16 @@ def count_live_claims(session: Session, member_id: int) -> int:
 
 
 _EVENTS = select(RequestEvent).where(RequestEvent.request_id == bindparam("request_id")).order_by(RequestEvent.id)
+_ADD_EVENT = insert(RequestEvent.__table__)
+
+
+def add_event(session: Session, request_id: int, trigger: str, from_status: str | None, to_status: str,
+              actor: Actor, note: str, data: dict, now: datetime) -> None:
+    """Write one event row in the session's transaction, at once and without an ORM object: events
+    are never updated, and whoever reads a request's history queries it."""
+    session.connection().execute(_ADD_EVENT, {
+        "request_id": request_id, "trigger": trigger, "from_status": from_status, "to_status": to_status,
+        "actor_id": actor.account_id, "actor_role": actor.role, "note": note, "data": data, "created_at": now})
 
 
 def events(session: Session, request_id: int) -> Sequence[RequestEvent]:
