@@ -354,13 +354,9 @@ class Deployment:
         for process in reversed(self.processes):
             process.stop()
         if self.redis_url:
-            import redis
+            from handlers.broker import clear_namespace
 
-            client = redis.Redis.from_url(self.redis_url)
-            keys = list(client.scan_iter(f"{self.namespace}*"))
-            if keys:
-                client.delete(*keys)
-            client.close()
+            clear_namespace(self.redis_url, self.namespace)
 
     def __enter__(self) -> Deployment:
         return self

@@ -211,6 +211,9 @@ class Floor:
     def _sent(self, conn, outbox_id, now) -> None:
         conn.execute(update(self.outbox).where(self.outbox.c.id == outbox_id).values(status="sent", sent_at=now))
 
+    def _processed(self, conn, message_id, actor_name, now) -> None:
+        conn.execute(insert(self.processed).values(message_id=message_id, actor_name=actor_name, processed_at=now))
+
     def _request(self, conn, request_id, **values) -> None:
         r = self.requests.c
         conn.execute(update(self.requests).where(r.id == request_id).values(version=r.version + 1, **values))
@@ -245,8 +248,7 @@ class Floor:
             self._sent(conn, outbox_id, utcnow())
         now = utcnow()
         with begin() as conn:  # 3 route
-            conn.execute(insert(self.processed).values(message_id=route_message, actor_name="route_request",
-                                                       processed_at=now))
+            self._processed(conn, route_message, "route_request", now)
             self._request(conn, request_id, status="community", route="community", updated_at=now)
             self._event(conn, request_id, "route_to_community", "submitted", "community", None, "router",
                         {"route": "community", "rule": f"category_default:{CATEGORY}", "rule_id": None}, now)
@@ -307,8 +309,7 @@ class Floor:
             self._sent(conn, outbox_id, utcnow())
         now = utcnow()
         with begin() as conn:  # 10 outcome
-            conn.execute(insert(self.processed).values(message_id=outcome_message, actor_name="record_outcome",
-                                                       processed_at=now))
+            self._processed(conn, outcome_message, "record_outcome", now)
             day = local_date(closed, self.zone)
             conn.execute(insert(self.outcomes).values(
                 request_id=request_id, period_month=period_month(day), period_19=period_19(day), grid_id=ids["grid"],

@@ -47,13 +47,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dramatiq
-import redis
 from dramatiq import Message, Worker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
-from handlers.broker import QUEUE, build_broker
+from handlers.broker import QUEUE, build_broker, clear_namespace
 from handlers.runtime import WORKER_TIMEOUT_MS, Runtime
 from workflow.access import Actor
 from workflow.commands import intake
@@ -319,7 +318,7 @@ def noop_redis(settings: Settings, workdir: Path, n: int) -> float:
             elapsed = time.perf_counter() - started
         return left / elapsed if left else float("nan")
     finally:
-        _clear_namespace(settings.redis_url, noop_settings.redis_namespace)
+        clear_namespace(settings.redis_url, noop_settings.redis_namespace)
         broker.close()
 
 
@@ -338,16 +337,6 @@ def noop_embedded(settings: Settings, n: int) -> float:
     worker.stop()
     broker.close()
     return n / elapsed
-
-
-def _clear_namespace(url: str, namespace: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(f"{namespace}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def measure(ctx: Context, url: str, backend: str, redis_url: str | None) -> dict:
@@ -385,7 +374,7 @@ def measure(ctx: Context, url: str, backend: str, redis_url: str | None) -> dict
             watcher.stop()
         runtime.stop()
         if redis_url:
-            _clear_namespace(redis_url, settings.redis_namespace)
+            clear_namespace(redis_url, settings.redis_namespace)
     return {"latencies": lat, "rate": rate, "floor": floor, "samples": samples, "flood": n,
             "worker_threads": settings.worker_threads, "worker_timeout_ms": WORKER_TIMEOUT_MS,
             "load_avg": os.getloadavg()}

@@ -27,6 +27,18 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     return broker
 
 
+def clear_namespace(redis_url: str, namespace: str) -> None:
+    """Delete every key under ``namespace`` (the queues of a throw-away deployment: a test's or a
+    benchmark's), leaving the rest of the Redis database alone."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(f"{namespace}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def describe(settings: Settings) -> str:
     if settings.redis_url:
         return f"redis ({_redact(settings.redis_url)}, namespace {settings.redis_namespace})"

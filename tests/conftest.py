@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, text
 
 from api.app import create_app
+from handlers.broker import clear_namespace
 from handlers.runtime import Runtime
 from workflow import migrate
 from workflow.access import Actor
@@ -116,10 +117,7 @@ def runtime(settings):
     yield rt
     rt.stop()
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url)
-        keys = list(client.scan_iter(f"{settings.redis_namespace}*"))
-        if keys:
-            client.delete(*keys)
+        clear_namespace(settings.redis_url, settings.redis_namespace)
 
 
 @pytest.fixture
