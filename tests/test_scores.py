@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from workflow.access import Actor
 from workflow.commands import handling, intake
 from workflow.db import unit_of_work
-from workflow.models import AuditEntry, HoursEntry, PointEntry, Registration, ScoreRun
-from workflow.scoring import runs
+from workflow.models import AuditEntry, HoursEntry, PointEntry, Registration, ScoreRun, utcnow
+from workflow.scoring import periods, runs
 from workflow.sweeps import sweep
 
 from .conftest import make_member
@@ -24,6 +24,11 @@ from .helpers import all_rows, get
 
 ROUTER = Actor.system("router")
 SEPT = datetime(2026, 9, 8, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Tuesday
+
+
+def _running_period() -> str:
+    """The month running today in Shanghai: the tests must hold whatever day they run on."""
+    return periods.label_of(periods.local_date(utcnow(), "Asia/Shanghai"), "month")
 
 
 def _backdate_registrations(runtime, when=datetime(2026, 1, 5, tzinfo=UTC)):
@@ -243,7 +248,8 @@ def test_publishing_freezes_the_figures_and_republishing_is_explicit_and_audited
             assert runs.reproduce(session, runtime.settings, run) == [], run.id
 
     # The running period cannot be published; another community's secretary cannot publish A.
-    current = client.post("/api/v1/scores/2026-11/publications", json=body, headers=world.headers("secretary_a"))
+    current = client.post(f"/api/v1/scores/{_running_period()}/publications", json=body,
+                          headers=world.headers("secretary_a"))
     assert current.status_code == 409 and current.json()["error"]["code"] == "period_not_over"
     other = client.post(url, json={"scope_kind": "community", "scope_id": world.ids["community_B"]},
                         headers=world.headers("secretary_a"))
@@ -663,7 +669,8 @@ def test_a_street_publication_answers_for_its_communities_and_the_kind_stays_loc
     assert ranking["revision"] == breakdown["records"][0]["revision"] == 1
 
     # A month period that has not started is neither computed nor stored.
-    future = client.get(f"/api/v1/scores/2026-12/units/community/{world.ids['community_A']}",
+    future = client.get(f"/api/v1/scores/{periods.shift(_running_period(), 1)}/units/community/"
+                        f"{world.ids['community_A']}",
                         headers=world.headers("secretary_a"))
     assert future.status_code == 404 and future.json()["error"]["code"] == "period_not_started"
 
