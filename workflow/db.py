@@ -181,33 +181,52 @@ def is_postgresql(session: Session) -> bool:
 
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
     """Insert many rows, each a tuple of ``columns``' values, in the session's transaction: COPY on
-    PostgreSQL, one executemany elsewhere. JSON columns take Python values, like an ORM insert."""
+    PostgreSQL, one executemany elsewhere. JSON columns take Python values, like an ORM insert; rows
+    that share one value object (a city's members share a handful of gate-failure lists) have it
+    serialised once."""
     if not rows:
         return
     names = ", ".join(columns)
-    if not is_postgresql(session):
-        # Each value through its column type's bind processor: what ``session.execute(table.insert(),
-        # rows)`` sends, without building every row's parameters through the compiler.
-        dialect = session.get_bind().dialect
-        processors = [(i, process) for i, name in enumerate(columns)
-                      if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
-        if processors:
-            processed = []
-            for row in rows:
-                row = list(row)
-                for i, process in processors:
-                    row[i] = process(row[i])
-                processed.append(tuple(row))
-            rows = processed
+    postgresql = is_postgresql(session)
+    dialect = session.get_bind().dialect
+    # Each value through its column type's bind processor (on SQLite: what ``session.execute(
+    # table.insert(), rows)`` sends, without building every row's parameters through the compiler);
+    # on PostgreSQL COPY adapts the plain values itself, and JSON goes as its text.
+    processors = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            processors.append((i, _once_per_value(json.dumps if postgresql else
+                                                  column_type.dialect_impl(dialect).bind_processor(dialect))))
+        elif not postgresql and (process := column_type.dialect_impl(dialect).bind_processor(dialect)):
+            processors.append((i, process))
+    if processors:
+        processed = []
+        for row in rows:
+            row = list(row)
+            for i, process in processors:
+                row[i] = process(row[i])
+            processed.append(tuple(row))
+        rows = processed
+    if not postgresql:
         marks = ", ".join("?" * len(columns))
         session.connection().exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
         return
-    json_at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            if json_at:
-                row = list(row)
-                for i in json_at:
-                    row[i] = json.dumps(row[i])
             copy.write_row(row)
+
+
+def _once_per_value(process: Callable[[object], object]) -> Callable[[object], object]:
+    """``process``, remembered per value object for the length of one bulk insert (the rows hold
+    every object, so no id is reused meanwhile)."""
+    done: dict[int, object] = {}
+
+    def once(value: object) -> object:
+        key = id(value)
+        if key not in done:
+            done[key] = process(value)
+        return done[key]
+
+    return once

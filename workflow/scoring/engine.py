@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -92,7 +93,7 @@ class Marks:
         return datetime.fromisoformat(self.at)
 
 
-@dataclass
+@dataclass(slots=True)
 class RateRow:
     unit_kind: str
     unit_id: int
@@ -108,7 +109,7 @@ class RateRow:
     composite: Decimal | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberRow:
     member_id: int
     community_id: int
@@ -207,8 +208,18 @@ def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: 
     rows = [rate_row(rules, name, unit_id, *total) for name in units for unit_id, total in sorted(totals[name].items())]
     members = (select(Outcome.member_id, *measures).where(*where, Outcome.member_id.is_not(None))
                .group_by(Outcome.member_id).order_by(Outcome.member_id))
-    rows.extend(rate_row(rules, "member", member_id, *(int(c or 0) for c in counts))
-                for member_id, *counts in session.execute(members))
+    # A city's members are a hundred thousand rows of a few requests each: most share their counts
+    # with others, and equal counts make equal rates.
+    rates: dict[tuple, tuple] = {}
+    for member_id, *counts in session.execute(members):
+        counts = tuple(int(c or 0) for c in counts)
+        known = rates.get(counts)
+        if known is None:
+            row = rate_row(rules, "member", member_id, *counts)
+            rates[counts] = (row.response_rate, row.resolution_rate, row.satisfaction_rate, row.composite)
+        else:
+            row = RateRow("member", member_id, *counts, *known)
+        rows.append(row)
     return rows
 
 
@@ -236,8 +247,8 @@ def rate_row(rules: PolicyRules, unit_kind: str, unit_id: int, received: int, re
 def _members(session: Session, rules: PolicyRules, period: str, kind: str, start: date, end: date, timezone: str,
              marks: Marks, streets: list[int] | None) -> list[MemberRow]:
     begins, ends = periods.utc_range(start, end, timezone)
-    members = _registered(session, begins, ends, marks, streets)
-    tasks = _task_aggregates(session, rules, period, kind, marks, streets)
+    registered = _registered(session, begins, ends, marks, streets)
+    tasks = _task_aggregates(session, rules, period, kind, begins, marks, streets)
     points = _point_aggregates(session, year_start(end, kind), end, marks)
     red = _red_marked(session, period, kind, begins, ends, marks) if rules.gates.no_red_supervision else set()
 
@@ -247,34 +258,73 @@ def _members(session: Session, rules: PolicyRules, period: str, kind: str, start
     for (_member, community), (count, _hours, score_sum) in tasks.items():
         community_sum[community] += score_sum
         community_n[community] += count
-    strength = rules.quality.shrinkage_strength
-    weights = rules.assessment
-    for row in members:
-        count, hours, score_sum = tasks.get((row.member_id, row.community_id), (0, Decimal("0.0"), Decimal(0)))
-        n_all = community_n.get(row.community_id, 0)
-        mean = cents(community_sum[row.community_id] / n_all) if n_all else rules.quality.prior_mean
-        row.tasks, row.hours, row.quality_sum, row.community_mean = count, hours, score_sum, cents(mean)
-        if count:
-            row.quality_mean = cents(score_sum / count)
-            row.quality = cents((score_sum + strength * row.community_mean) / (count + strength))
-        row.hours_score = cents(min(hours / weights.full_hours, Decimal(1)) * HUNDRED)
-        bonus, deduction = points.get(row.member_id, (0, 0))
-        row.points_bonus, row.points_deduction = bonus, deduction
-        row.points = max(0, rules.points.base + bonus - deduction)
-        row.points_score = cents(min(Decimal(row.points) / rules.points.full_score, Decimal(1)) * HUNDRED)
-        row.composite = cents(weights.quality * (row.quality or Decimal(0)) + weights.hours * row.hours_score
-                              + weights.points * row.points_score)
-        row.gate_failures = []
-        if count < rules.gates.min_verified_tasks:
-            row.gate_failures.append({"gate": "min_verified_tasks", "required": rules.gates.min_verified_tasks,
-                                      "actual": count})
-        if (row.member_id, row.community_id) in red:
-            row.gate_failures.append({"gate": "no_red_supervision"})
-        row.eligible = not row.gate_failures
-    _rank(rules, members, "community", lambda r: r.community_id)
-    _rank(rules, members, "street", lambda r: r.street_id)
-    members.sort(key=lambda r: (r.street_id, r.community_id, r.member_id))
+    means = {community: cents(community_sum[community] / n) for community, n in community_n.items()}
+    prior = cents(rules.quality.prior_mean)
+    assess = _Assessor(rules)
+    no_tasks = (0, Decimal("0.0"), Decimal(0))
+    members = []
+    for member_id, community_id, street_id, unit_id, username in registered:
+        count, hours, score_sum = tasks.get((member_id, community_id), no_tasks)
+        bonus, deduction = points.get(member_id, (0, 0))
+        members.append(assess(member_id, community_id, street_id, unit_id, username, count, hours, score_sum,
+                              means.get(community_id, prior), bonus, deduction,
+                              (member_id, community_id) in red))
+    _rank(rules, members, "community", attrgetter("community_id"))
+    _rank(rules, members, "street", attrgetter("street_id"))
+    members.sort(key=attrgetter("street_id", "community_id", "member_id"))
     return members
+
+
+class _Assessor:
+    """One member's assessment from their aggregates. A city has a hundred thousand members and most
+    of them share their hours, points or gate failures with many others, so every figure that
+    depends on one of those alone is worked out once per distinct value (the same exact decimals)."""
+
+    def __init__(self, rules: PolicyRules) -> None:
+        self.rules = rules
+        self.strength = rules.quality.shrinkage_strength
+        self.weights = rules.assessment
+        self.hours_scores: dict[Decimal, Decimal] = {}
+        self.points_scores: dict[int, tuple[int, Decimal]] = {}
+        self.failures: dict[tuple[int, bool], list[dict]] = {}
+        self.composites: dict[tuple, Decimal] = {}
+
+    def __call__(self, member_id: int, community_id: int, street_id: int, unit_id: int, username: str, count: int,
+                 hours: Decimal, score_sum: Decimal, community_mean: Decimal, bonus: int, deduction: int,
+                 red: bool) -> MemberRow:
+        rules, weights = self.rules, self.weights
+        quality_mean = quality = None
+        if count:
+            quality_mean = cents(score_sum / count)
+            quality = cents((score_sum + self.strength * community_mean) / (count + self.strength))
+        hours_score = self.hours_scores.get(hours)
+        if hours_score is None:
+            hours_score = self.hours_scores[hours] = cents(min(hours / weights.full_hours, Decimal(1)) * HUNDRED)
+        balance = rules.points.base + bonus - deduction
+        scored = self.points_scores.get(balance)
+        if scored is None:
+            points = max(0, balance)
+            scored = self.points_scores[balance] = (points, cents(
+                min(Decimal(points) / rules.points.full_score, Decimal(1)) * HUNDRED))
+        points, points_score = scored
+        key = (quality, hours_score, points_score)
+        composite = self.composites.get(key)
+        if composite is None:
+            composite = self.composites[key] = cents(weights.quality * (quality or Decimal(0))
+                                                     + weights.hours * hours_score + weights.points * points_score)
+        short = count < rules.gates.min_verified_tasks
+        failures = self.failures.get((count if short else -1, red))
+        if failures is None:
+            failures = []
+            if short:
+                failures.append({"gate": "min_verified_tasks", "required": rules.gates.min_verified_tasks,
+                                 "actual": count})
+            if red:
+                failures.append({"gate": "no_red_supervision"})
+            self.failures[(count if short else -1, red)] = failures
+        return MemberRow(member_id, community_id, street_id, unit_id, username, count, hours, score_sum,
+                         quality_mean, community_mean, quality, hours_score, bonus, deduction, points, points_score,
+                         composite, not failures, failures)
 
 
 def year_start(end: date, kind: str) -> date:
@@ -284,7 +334,7 @@ def year_start(end: date, kind: str) -> date:
 
 
 def _registered(session: Session, begins: datetime, ends: datetime, marks: Marks,
-                streets: list[int] | None) -> list[MemberRow]:
+                streets: list[int] | None) -> list[tuple[int, int, int, int, str]]:
     """Members registered with a community at some time in the period, as registrations stood then."""
     at = marks.instant
     ended = case((Registration.ended_at <= at, Registration.ended_at), else_=None)
@@ -300,11 +350,10 @@ def _registered(session: Session, begins: datetime, ends: datetime, marks: Marks
     )
     if streets is not None:
         stmt = stmt.where(Community.street_id.in_(streets))
-    return [MemberRow(member_id=m, community_id=c, street_id=s, unit_id=u, username=name)
-            for m, c, s, u, name in session.execute(stmt)]
+    return session.execute(stmt).all()
 
 
-def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: str, marks: Marks,
+def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: str, begins: datetime, marks: Marks,
                      streets: list[int] | None) -> dict[tuple[int, int], tuple[int, Decimal, Decimal]]:
     """Per (member, community): verified tasks, hours, and the sum of task scores.
 
@@ -323,8 +372,12 @@ def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: st
             _count(verdict.satisfaction == Satisfaction.basically_satisfied),
             _count(verdict.satisfaction == Satisfaction.unsatisfied),
         )
+        # A verdict follows the verification that made the task's hours entry, so none given before
+        # the period began can belong to one of its tasks: the join reads the period's verdicts, not
+        # every verdict ever given.
         .outerjoin(verdict, and_(verdict.request_id == HoursEntry.request_id, verdict.round == HoursEntry.round,
-                                 verdict.decisive.is_(True), verdict.id <= marks.evaluation))
+                                 verdict.decisive.is_(True), verdict.id <= marks.evaluation,
+                                 verdict.created_at >= begins))
         .where(period_col == period, HoursEntry.id <= marks.hours)
         .group_by(HoursEntry.member_id, HoursEntry.community_id)
     )
