@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 import web
 from handlers.broker import describe
-from handlers.runtime import Runtime
+from handlers.runtime import Runtime, freeze_startup_heap
 from web import errors as web_errors
 from web.limits import BodyLimitMiddleware
 from web.session import SessionCookieMiddleware
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         own = Runtime(config, scheduler=config.redis_url is None).start()
         app.state.runtime = own
         log.info("broker: %s", describe(own.settings))
+        freeze_startup_heap()
         try:
             yield
         finally:

@@ -85,7 +85,7 @@ def worker(threads: int | None, log_level: str) -> None:
 
     Run as many as you like; each consumes from the same queue."""
     from handlers.broker import describe
-    from handlers.runtime import Runtime
+    from handlers.runtime import Runtime, freeze_startup_heap
 
     _logging(log_level)
     settings = _settings()
@@ -97,6 +97,7 @@ def worker(threads: int | None, log_level: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     runtime = Runtime(settings, worker=True).start()
+    freeze_startup_heap()
     click.echo(f"worker running: {describe(settings)}, {settings.worker_threads} threads", err=True)
     try:
         stop.wait()

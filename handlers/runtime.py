@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 
@@ -31,6 +32,16 @@ log = logging.getLogger(__name__)
 # within the queue target (bench/queue.py) for some idle CPU: measured on a loaded 2-core machine,
 # one idle worker process polls for 1.9 % of a core at 100 ms, 7.9 % at 20 ms, 13.6 % at 10 ms.
 WORKER_TIMEOUT_MS = 20
+
+
+def freeze_startup_heap() -> None:
+    """Exempt every object alive once a server process has started (modules, the app and its routes,
+    compiled queries) from the cyclic garbage collector. Its full collections walk every tracked
+    object: in an API worker process that was 200 k objects and 80 ms during which no request was
+    answered, the p99 of the task board at half its peak rate. Objects made later are collected as
+    usual. Only for processes that live until they stop: what is frozen is never collected."""
+    gc.collect()
+    gc.freeze()
 
 
 class Runtime:
