@@ -15,15 +15,18 @@ process consumes, as in production. Endpoints:
 - task board: ``GET /api/v1/tasks`` as the member (the first page of 50 open tasks).
 
 Floor: ``bench/bare_app.py`` under the same uvicorn settings (2 workers, same engine settings) over
-the same database. Submit: what a submission must commit, written the plainest way in one
-transaction after a pydantic check of the same body: the request row (the columns intake writes),
-its ``submit`` event row and its outbox row (the routing message). That is the honest reading of
-"the same single insert": the product may not store a request without its history or without the
-message that routes it, so a floor of one INSERT into ``requests`` would compare the product with
-an endpoint that breaks its promises. The floor's outbox row is stored as sent, so the product's
-relay does not publish it and nothing routes the floor's requests: routing stays on the product's
-side only. Board: one SELECT of the community's open tasks (limit 50). No login, no permissions, no
-routing, no response beyond the new id or the rows.
+the same database. Submit: what a submission writes, in the same transactions as the product, the
+plainest way, after a pydantic check of the same body: the request row (the columns intake writes),
+its ``submit`` event row and its outbox row (the routing message) in one transaction; then, after
+answering, in a FastAPI background task, the relay's update of the outbox row and the routing
+transaction (processed message, the request moved to its community, the routing event). The rule is
+the lifecycle suite's, the same rows in the same transactions: the product may not store a request
+without its history or without the message that routes it, and it routes every submission, so a
+floor of one INSERT into ``requests`` would compare the product with an endpoint that breaks its
+promises and does half the work. The floor's outbox row is stored as sent, so the product's relay
+does not publish it: only the floor routes the floor's requests. Board: one SELECT of the
+community's open tasks (limit 50). No login, no permissions, no queue, no response beyond the new id
+or the rows.
 
 Load: ``bench/loadgen.py`` in this process on loopback. Peak: closed loop, ``CONCURRENCY``
 keep-alive connections, floor and product in interleaved rounds (quick: 3 rounds of 0.8 s; full: 3
@@ -421,7 +424,7 @@ def product_board_page(port: int, world: World) -> list[dict]:
 
 ENDPOINTS = {
     "board": ("task board", "GET /api/v1/tasks", "bare select"),
-    "submit": ("submit", "POST /api/v1/requests", "bare request + event + outbox insert"),
+    "submit": ("submit", "POST /api/v1/requests", "bare submission and routing"),
 }
 
 
