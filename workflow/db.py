@@ -11,6 +11,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -40,6 +41,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
+# Connections one Reads may hold at once (the engine's pool has 10, and 20 more on demand).
+READ_CONNECTIONS = 6
 # How long a writing transaction waits for this process's writer lock before it goes on to SQLite's
 # own lock regardless (a lock never released, were that to happen, would only cost this wait).
 WRITER_WAIT_SECONDS = 30.0
@@ -208,6 +211,42 @@ def _forget_written_tables(session: Session, transaction) -> None:
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+class Reads:
+    """Read-only statements asked for at once and answered while the caller works.
+
+    On PostgreSQL each statement runs in a read-only transaction on a connection of its own (from
+    the engine's pool), started when asked for, so that the server counts while Python works on
+    what has arrived; ``setup`` statements (``SET LOCAL ...``) run first on each. Such a statement
+    sees what other transactions have committed, not what the caller's own transaction has written
+    and not committed: ask only for rows a statement bounds itself (the score marks). Elsewhere
+    (SQLite: one file on this machine, its reads cheap) each runs in the caller's session when its
+    rows are first wanted. ``ask`` returns a function that gives the rows."""
+
+    def __init__(self, session: Session, setup: Sequence[str] = ()) -> None:
+        self.session = session
+        self.setup = list(setup)
+        self.pool = ThreadPoolExecutor(max_workers=READ_CONNECTIONS, thread_name_prefix="reads") \
+            if is_postgresql(session) else None
+
+    def ask(self, statement) -> Callable[[], list]:
+        if self.pool is None:
+            return lambda: self.session.execute(statement).all()
+        return self.pool.submit(self._read, self.session.get_bind(), statement).result
+
+    def _read(self, engine: Engine, statement) -> list:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection, connection.begin():
+            for sql in self.setup:
+                connection.exec_driver_sql(sql)
+            return connection.execute(statement).all()
+
+    def __enter__(self) -> Reads:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:

@@ -10,15 +10,17 @@ so a computation can be repeated later, and gives the same result, however many 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from operator import attrgetter
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from ..db import Reads
 from ..models import (
     Account,
     Claim,
@@ -157,16 +159,22 @@ class Computation:
 
 
 def compute(session: Session, period: str, timezone: str, policy: ScoringPolicy, marks: Marks,
-            street_ids: Iterable[int] | None = None) -> Computation:
-    """Every score of ``period`` under ``policy``, as of ``marks``; only ``street_ids`` if given."""
+            street_ids: Iterable[int] | None = None, *, setup: Sequence[str] = ()) -> Computation:
+    """Every score of ``period`` under ``policy``, as of ``marks``; only ``street_ids`` if given.
+
+    Every aggregate is asked for first and worked on as it arrives (:class:`workflow.db.Reads`: on
+    PostgreSQL the database counts on its own connections while Python works on what it has). Each
+    statement reads only rows up to the marks, so where it runs does not change what it counts.
+    ``setup``: statements each of those connections runs first (session settings)."""
     rules = rules_of(policy)
     kind = rules.period_kind
     start, end = periods.bounds(period, kind)
     streets = sorted(set(street_ids)) if street_ids is not None else None
-    rates = _rates(session, rules, period, kind, marks, streets)
-    members = _members(session, rules, period, kind, start, end, timezone, marks, streets)
-    return Computation(period=period, period_kind=kind, period_start=start, period_end=end,
-                       policy_version=policy.version, marks=marks, rates=rates, members=members)
+    with Reads(session, setup) as reads:
+        rates = _rates(reads, rules, period, kind, marks, streets)
+        members = _members(reads, rules, period, kind, start, end, timezone, marks, streets)
+        return Computation(period=period, period_kind=kind, period_start=start, period_end=end,
+                           policy_version=policy.version, marks=marks, rates=rates(), members=members())
 
 
 # --- the three rates ---------------------------------------------------------------------------
@@ -175,8 +183,8 @@ def _count(condition) -> object:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: Marks,
-           streets: list[int] | None) -> list[RateRow]:
+def _rates(reads: Reads, rules: PolicyRules, period: str, kind: str, marks: Marks,
+           streets: list[int] | None) -> Callable[[], list[RateRow]]:
     period_col = getattr(Outcome, periods.COLUMNS[kind])
     measures = (
         func.count(Outcome.id),
@@ -193,10 +201,17 @@ def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: 
     # reading); members from their own GROUP BY over the outcomes that name one.
     units = ("street", "community", "grid")
     keys = (Outcome.street_id, Outcome.community_id, Outcome.grid_id)
+    places = reads.ask(select(*keys, *measures).where(*where).group_by(*keys))
+    members = reads.ask(select(Outcome.member_id, *measures).where(*where, Outcome.member_id.is_not(None))
+                        .group_by(Outcome.member_id).order_by(Outcome.member_id))
+    return lambda: _rate_rows(rules, units, len(keys), places(), members())
+
+
+def _rate_rows(rules: PolicyRules, units: tuple[str, ...], n_keys: int, places: list, members: list) -> list[RateRow]:
     totals: dict[str, dict[int, list[int]]] = {name: {} for name in units}
-    for row in session.execute(select(*keys, *measures).where(*where).group_by(*keys)):
-        counts = [int(c or 0) for c in row[len(keys):]]
-        for name, unit_id in zip(units, row[:len(keys)], strict=True):
+    for row in places:
+        counts = [int(c or 0) for c in row[n_keys:]]
+        for name, unit_id in zip(units, row[:n_keys], strict=True):
             if unit_id is None:
                 continue
             total = totals[name].get(unit_id)
@@ -206,12 +221,10 @@ def _rates(session: Session, rules: PolicyRules, period: str, kind: str, marks: 
                 for i, count in enumerate(counts):
                     total[i] += count
     rows = [rate_row(rules, name, unit_id, *total) for name in units for unit_id, total in sorted(totals[name].items())]
-    members = (select(Outcome.member_id, *measures).where(*where, Outcome.member_id.is_not(None))
-               .group_by(Outcome.member_id).order_by(Outcome.member_id))
     # A city's members are a hundred thousand rows of a few requests each: most share their counts
     # with others, and equal counts make equal rates.
     rates: dict[tuple, tuple] = {}
-    for member_id, *counts in session.execute(members):
+    for member_id, *counts in members:
         counts = tuple(int(c or 0) for c in counts)
         known = rates.get(counts)
         if known is None:
@@ -244,14 +257,17 @@ def rate_row(rules: PolicyRules, unit_kind: str, unit_id: int, received: int, re
 
 # --- member assessments ------------------------------------------------------------------------
 
-def _members(session: Session, rules: PolicyRules, period: str, kind: str, start: date, end: date, timezone: str,
-             marks: Marks, streets: list[int] | None) -> list[MemberRow]:
+def _members(reads: Reads, rules: PolicyRules, period: str, kind: str, start: date, end: date, timezone: str,
+             marks: Marks, streets: list[int] | None) -> Callable[[], list[MemberRow]]:
     begins, ends = periods.utc_range(start, end, timezone)
-    registered = _registered(session, begins, ends, marks, streets)
-    tasks = _task_aggregates(session, rules, period, kind, begins, marks, streets)
-    points = _point_aggregates(session, year_start(end, kind), end, marks)
-    red = _red_marked(session, period, kind, begins, ends, marks) if rules.gates.no_red_supervision else set()
+    registered = _registered(reads, begins, ends, marks, streets)
+    tasks = _task_aggregates(reads, rules, period, kind, begins, marks, streets)
+    points = _point_aggregates(reads, year_start(end, kind), end, marks)
+    red = _red_marked(reads, period, kind, begins, ends, marks) if rules.gates.no_red_supervision else set
+    return lambda: _assess(rules, registered(), tasks(), points(), red())
 
+
+def _assess(rules: PolicyRules, registered: list, tasks: dict, points: dict, red: set) -> list[MemberRow]:
     # The community mean every member's quality is shrunk toward: all task scores of the community.
     community_sum: dict[int, Decimal] = defaultdict(Decimal)
     community_n: dict[int, int] = defaultdict(int)
@@ -333,8 +349,8 @@ def year_start(end: date, kind: str) -> date:
     return periods.bounds(f"{end.year:04d}-01", kind)[0]
 
 
-def _registered(session: Session, begins: datetime, ends: datetime, marks: Marks,
-                streets: list[int] | None) -> list[tuple[int, int, int, int, str]]:
+def _registered(reads: Reads, begins: datetime, ends: datetime, marks: Marks,
+                streets: list[int] | None) -> Callable[[], list[tuple[int, int, int, int, str]]]:
     """Members registered with a community at some time in the period, as registrations stood then."""
     at = marks.instant
     ended = case((Registration.ended_at <= at, Registration.ended_at), else_=None)
@@ -350,11 +366,11 @@ def _registered(session: Session, begins: datetime, ends: datetime, marks: Marks
     )
     if streets is not None:
         stmt = stmt.where(Community.street_id.in_(streets))
-    return session.execute(stmt).all()
+    return reads.ask(stmt)
 
 
-def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: str, begins: datetime, marks: Marks,
-                     streets: list[int] | None) -> dict[tuple[int, int], tuple[int, Decimal, Decimal]]:
+def _task_aggregates(reads: Reads, rules: PolicyRules, period: str, kind: str, begins: datetime, marks: Marks,
+                     streets: list[int] | None) -> Callable[[], dict[tuple[int, int], tuple[int, Decimal, Decimal]]]:
     """Per (member, community): verified tasks, hours, and the sum of task scores.
 
     A task scores w·(appraisal × 20) + (1 − w)·(the verdict's score) with the decisive verdict on
@@ -383,10 +399,14 @@ def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: st
     )
     if streets is not None:
         stmt = stmt.where(HoursEntry.street_id.in_(streets))
+    return partial(_task_scores, rules, reads.ask(stmt))
+
+
+def _task_scores(rules: PolicyRules, rows: Callable[[], list]) -> dict[tuple[int, int], tuple[int, Decimal, Decimal]]:
     quality = rules.quality
     w = quality.appraisal_weight
     result = {}
-    for member, community, count, hours, appraised, appraisal_only, n_sat, n_basic, n_unsat in session.execute(stmt):
+    for member, community, count, hours, appraised, appraisal_only, n_sat, n_basic, n_unsat in rows():
         verdicts = quality.satisfied * n_sat + quality.basically_satisfied * n_basic + quality.unsatisfied * n_unsat
         score_sum = (w * 20 * int(appraised or 0) + (1 - w) * verdicts + 20 * int(appraisal_only or 0)).quantize(
             Decimal("0.0001"), ROUND_HALF_UP)  # as stored, so that a reproduction compares equal
@@ -394,7 +414,8 @@ def _task_aggregates(session: Session, rules: PolicyRules, period: str, kind: st
     return result
 
 
-def _point_aggregates(session: Session, year_start: date, end: date, marks: Marks) -> dict[int, tuple[int, int]]:
+def _point_aggregates(reads: Reads, year_start: date, end: date,
+                      marks: Marks) -> Callable[[], dict[int, tuple[int, int]]]:
     """Per member: the year's bonuses and deductions up to the end of the period."""
     stmt = (
         select(PointEntry.member_id,
@@ -403,11 +424,12 @@ def _point_aggregates(session: Session, year_start: date, end: date, marks: Mark
         .where(PointEntry.local_date >= year_start, PointEntry.local_date <= end, PointEntry.id <= marks.points)
         .group_by(PointEntry.member_id)
     )
-    return {member: (int(bonus or 0), int(deduction or 0)) for member, bonus, deduction in session.execute(stmt)}
+    rows = reads.ask(stmt)
+    return lambda: {member: (int(bonus or 0), int(deduction or 0)) for member, bonus, deduction in rows()}
 
 
-def _red_marked(session: Session, period: str, kind: str, begins: datetime, ends: datetime,
-                marks: Marks) -> set[tuple[int, int]]:
+def _red_marked(reads: Reads, period: str, kind: str, begins: datetime, ends: datetime,
+                marks: Marks) -> Callable[[], set[tuple[int, int]]]:
     """(member, community) pairs barred by a red supervision mark (督办) put on a task of that
     community while the member held it: a task counted in this period, or a mark put in this period."""
     # The trigger as a literal, not a bound parameter, so that both planners see the condition of
@@ -429,9 +451,8 @@ def _red_marked(session: Session, period: str, kind: str, begins: datetime, ends
         .join(RequestEvent, RequestEvent.request_id == Claim.request_id)
         .where(red, period_col == period, HoursEntry.id <= marks.hours)
     )
-    pairs = set(session.execute(marked_in_period.distinct()).all())
-    pairs |= set(session.execute(task_of_period.distinct()).all())
-    return {(member, community) for member, community in pairs}
+    marked, counted = reads.ask(marked_in_period.distinct()), reads.ask(task_of_period.distinct())
+    return lambda: {(member, community) for member, community in (*marked(), *counted())}
 
 
 # --- rankings and grades -----------------------------------------------------------------------

@@ -85,14 +85,13 @@ def store(session: Session, comp: engine.Computation, *, status: RunStatus, scop
 
 def _computation(session: Session, settings: Settings, period: str, now: datetime,
                  street_ids: list[int] | None = None) -> engine.Computation:
-    if is_postgresql(session):
-        # A city's month grouped by unit and member is hash tables of tens of megabytes: kept in
-        # memory for this transaction, not sorted on disk (4 times faster at 2 M requests a month).
-        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    # A city's month grouped by unit and member is hash tables of tens of megabytes: kept in memory
+    # for the statements that count them, not sorted on disk (4 times faster at 2 M requests a month).
+    setup = [f"SET LOCAL work_mem = '{WORK_MEM}'"] if is_postgresql(session) else []
     policy = policies.in_force(session, period)
     marks = engine.Marks.current(session, policy.version, now)
     marks = replace(marks, settled=settle(session))
-    return engine.compute(session, period, settings.timezone, policy, marks, street_ids)
+    return engine.compute(session, period, settings.timezone, policy, marks, street_ids, setup=setup)
 
 
 def settle(session: Session, timeout: float = SETTLE_SECONDS) -> bool:
