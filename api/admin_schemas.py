@@ -245,6 +245,22 @@ class Open311ClientIssuedOut(BaseModel):
     api_key: str = Field(description="The key, shown only in this answer: only its SHA-256 is stored.")
 
 
+class LoginAttemptOut(BaseModel):
+    id: int
+    at: datetime
+    username: str = Field(description="The name given, whether or not an account has it.")
+    account_id: int | None = Field(description="The account of that name, when there is one.")
+    address: str = Field(description="The client address the attempt came from, as the server saw it.")
+    door: str = Field(description="`api` (POST /api/v1/auth/login) or `page` (the login form).")
+    outcome: str = Field(description="`succeeded`; `refused` (wrong name or password, or a switched-off "
+                                     "account); `throttled` (too many recent attempts: not checked, 429).")
+
+
+def login_attempt_out(row) -> LoginAttemptOut:
+    return LoginAttemptOut(id=row.id, at=row.at, username=row.username, account_id=row.account_id,
+                           address=row.address, door=row.door, outcome=row.outcome.value)
+
+
 def open311_client_out(client: Open311Client, requests: int) -> Open311ClientOut:
     return Open311ClientOut(id=client.id, name=client.name, key_prefix=client.key_prefix, created_at=client.created_at,
                             last_used_at=client.last_used_at, revoked_at=client.revoked_at, requests=requests)

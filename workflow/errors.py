@@ -45,6 +45,17 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class TooManyRequests(DomainError):
+    """Too many tries: ``retry_after`` seconds until the next is taken (also in the details)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: Text, *, retry_after: int, code: str | None = None, details: dict | None = None):
+        super().__init__(message, code=code, details={**(details or {}), "retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     dev_mode: bool = Field(False, description="Allows the built-in secret key. Never in production.")
     timezone: str = Field("Asia/Shanghai", description="Local time zone for periods and deadlines.")
     token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of a login token in hours.")
+    login_window_minutes: int = Field(15, ge=1, description="The window the login limits count attempts in.")
+    login_failures_per_name: int = Field(
+        5, ge=1, description="Failed logins of one username in the window after which it must wait (429).")
+    login_failures_per_address: int = Field(
+        30, ge=1, description="Failed logins from one client address in the window after which it must wait "
+                              "(429), whatever the names: one office behind one address logs in freely.")
     media_dir: str = Field("media", description="Directory where uploaded photos are stored.")
     secure_cookies: bool = Field(
         False, description="Always mark the pages' session cookie Secure. Without it the cookie is Secure when the "

@@ -7,7 +7,8 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from workflow.commands import calendar, clients, rules, taxonomy
+from workflow.commands import accounts, calendar, clients, rules, taxonomy
+from workflow.models import LoginOutcome
 from workflow.repository import places
 
 from .. import admin_schemas as a
@@ -143,6 +144,18 @@ def delete_calendar_day(day: date, ctx: Ctx = Depends(get_auth_ctx)):
 
 
 # --- Open311 clients -----------------------------------------------------------------------------
+
+@router.get("/admin/logins", response_model=list[a.LoginAttemptOut])
+def login_log(username: str | None = Query(None, max_length=100), address: str | None = Query(None, max_length=64),
+              outcome: LoginOutcome | None = None, limit: int = Query(100, ge=1, le=500),
+              offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+    """The log of logins, newest first: every attempt through the API or the login form, with the
+    name given, the client address, and whether it succeeded, was refused or was throttled (429).
+    Admins only."""
+    with ctx.transaction(read_only=True) as tx:
+        return [a.login_attempt_out(row) for row in accounts.login_log(
+            tx.session, tx.actor, username=username, address=address, outcome=outcome, limit=limit, offset=offset)]
+
 
 @router.get("/admin/open311-clients", response_model=list[a.Open311ClientOut])
 def list_open311_clients(ctx: Ctx = Depends(get_auth_ctx)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from workflow.access import Actor, require_admin
 from workflow.commands import accounts
@@ -14,13 +14,23 @@ from ..context import Ctx, get_auth_ctx, get_ctx
 router = APIRouter(tags=["accounts"], responses={401: {"model": s.ErrorOut}, 422: {"model": s.ErrorOut}})
 
 
-@router.post("/auth/login", response_model=s.TokenOut)
-def login(body: s.LoginIn, ctx: Ctx = Depends(get_ctx)):
-    """Exchange a username and password for a bearer token (send it as `Authorization: Bearer ...`)."""
+@router.post("/auth/login", response_model=s.TokenOut, responses={429: {"model": s.ErrorOut}})
+def login(body: s.LoginIn, request: Request, ctx: Ctx = Depends(get_ctx)):
+    """Exchange a username and password for a bearer token (send it as `Authorization: Bearer ...`).
+
+    After 5 failed attempts in a row for one username, or 30 failed attempts of any usernames from
+    one address, within 15 minutes (the `SHOUBANPING_LOGIN_*` settings), attempts are refused with
+    429 `too_many_attempts` and a `Retry-After` header until the oldest of those failures is 15
+    minutes old. Every attempt is logged (`GET /admin/logins`)."""
     with ctx.transaction(auth=False) as tx:
-        token, row, account = accounts.login(tx.session, ctx.settings, body.username, body.password)
-        actor = Actor.of(tx.session, account)
-        return s.TokenOut(access_token=token, expires_at=row.expires_at, account=s.account_out(account, actor))
+        attempt = accounts.login(tx.session, ctx.settings, body.username, body.password,
+                                 address=request.client.host if request.client else "", door="api")
+        if attempt.refusal is None:
+            actor = Actor.of(tx.session, attempt.account)
+            out = s.TokenOut(access_token=attempt.token, expires_at=attempt.row.expires_at,
+                             account=s.account_out(attempt.account, actor))
+    attempt.raise_refusal()  # after the commit: the refused attempt stays in the log and counts
+    return out
 
 
 @router.post("/auth/logout", status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import PASSWORD
+from tests.helpers import get
 
 
 def test_login_sets_a_signed_http_only_same_site_cookie_and_lands_on_the_role_home(browser):
@@ -99,3 +100,15 @@ def test_addresses_with_odd_digits_are_ordinary_pages_not_errors(browser):
         assert browser.get(url).status_code == 200, url
     browser.login("secretary_a")
     assert browser.get("/dashboard?unit=community-99999999999999999999999").status_code == 200
+
+
+def test_the_login_form_says_when_to_come_back_and_logs_the_page_attempts(browser, client, world):
+    browser.get("/login")
+    for _ in range(5):
+        page = browser.post("/login", {"username": "secretary_a", "password": "wrong-password"})
+        assert page.status_code == 401
+    page = browser.post("/login", {"username": "secretary_a", "password": PASSWORD})
+    assert page.status_code == 429 and 890 <= int(page.headers["Retry-After"]) <= 900
+    assert "登录尝试次数过多，请 15 分钟后再试。" in page.text and 'class="form-error"' in page.text
+    log = get(client, world, "admin", "/admin/logins", username="secretary_a")
+    assert [(row["door"], row["outcome"]) for row in log] == [("page", "throttled")] + [("page", "refused")] * 5

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.datastructures import FormData
 
 from workflow.commands import accounts
-from workflow.errors import DomainError
+from workflow.errors import DomainError, TooManyRequests
 from workflow.i18n import SUPPORTED, _
 from workflow.models import Role
 from workflow.repository import places
@@ -47,15 +47,19 @@ def login(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ctx
     target = safe_next(forms.text(form, "next"), "")
     try:
         with ctx.transaction(auth=False) as tx:
-            token, _row, account = accounts.login(tx.session, ctx.settings, username, str(password))
-            _end_previous_login(tx, ctx)
-            role = account.role.value
-            ctx.request.state.web_user = WebUser.of(account)
+            attempt = accounts.login(tx.session, ctx.settings, username, str(password),
+                                     address=ctx.request.client.host if ctx.request.client else "", door="page")
+            if attempt.refusal is None:
+                _end_previous_login(tx, ctx)
+                role = attempt.account.role.value
+                ctx.request.state.web_user = WebUser.of(attempt.account)
+        attempt.raise_refusal()  # after the commit: the refused attempt stays in the log and counts
     except DomainError as exc:
+        wait = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
         return page(ctx.request, "auth/login.html",
                     {"next": target, "username": username, "errors": {"_form": ctx.text(exc.message)}},
-                    status=exc.status)
-    ctx.session.login(token)
+                    status=exc.status, headers=wait)
+    ctx.session.login(attempt.token)
     return redirect(target or home_of(role))
 
 

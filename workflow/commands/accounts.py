@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -14,10 +16,21 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ..access import remember_member_id
-from ..errors import Conflict, InvalidInput, Unauthorized
+from ..access import Actor, remember_member_id, require_admin
+from ..errors import Conflict, DomainError, InvalidInput, TooManyRequests, Unauthorized
 from ..i18n import _
-from ..models import Account, AuthToken, Community, Member, Role, Street, Unit, utcnow
+from ..models import (
+    Account,
+    AuthToken,
+    Community,
+    LoginAttempt,
+    LoginOutcome,
+    Member,
+    Role,
+    Street,
+    Unit,
+    utcnow,
+)
 from ..settings import Settings
 
 # OWASP's recommended argon2id setting (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
@@ -113,9 +126,38 @@ def _token_hash(settings: Settings, token: str) -> str:
     return hmac.new(settings.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def login(session: Session, settings: Settings, username: str, password: str,
-          *, now: datetime | None = None) -> tuple[str, AuthToken, Account]:
+@dataclass
+class Login:
+    """How a login ended: a token for the account, or ``refusal``. A refusal is returned, not
+    raised: the attempt is a fact to keep (it counts toward the limits, and the log of logins shows
+    it), so the caller commits its unit of work and raises ``refusal`` after (``raise_refusal``)."""
+
+    token: str | None = None
+    row: AuthToken | None = None
+    account: Account | None = None
+    refusal: DomainError | None = None
+
+    def raise_refusal(self) -> None:
+        if self.refusal is not None:
+            raise self.refusal
+
+
+def login(session: Session, settings: Settings, username: str, password: str, *, address: str = "",
+          door: str = "api", now: datetime | None = None) -> Login:
+    """Check a username and password and issue a token; every attempt is recorded. A name that
+    failed ``login_failures_per_name`` times in a row within ``login_window_minutes``, or an address
+    whose tries failed ``login_failures_per_address`` times within it (whatever the names), waits:
+    its attempts are refused with 429 before any password is checked, until the oldest of those
+    failures leaves the window."""
     now = now or utcnow()
+    name = username[:100]
+    wait = _wait(session, settings, name, address, now)
+    if wait:
+        _record(session, name, None, address, door, LoginOutcome.throttled, now)
+        minutes = math.ceil(wait / 60)
+        return Login(refusal=TooManyRequests(
+            _("Too many login attempts. Please wait {minutes} minutes and try again.", minutes=minutes),
+            code="too_many_attempts", retry_after=wait))
     account = session.scalar(select(Account).where(Account.username == username))
     try:
         _argon2(HASHER.verify, account.password_hash if account else _DUMMY_HASH, password)
@@ -123,11 +165,63 @@ def login(session: Session, settings: Settings, username: str, password: str,
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        raise Unauthorized(_("Wrong username or password."), code="invalid_credentials")
+        _record(session, name, account.id if account else None, address, door, LoginOutcome.refused, now)
+        return Login(refusal=Unauthorized(_("Wrong username or password."), code="invalid_credentials"))
     if HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     token, row = issue_token(session, settings, account, now=now)
-    return token, row, account
+    _record(session, name, account.id, address, door, LoginOutcome.succeeded, now)
+    return Login(token, row, account)
+
+
+# Tries refused for waiting do not count: a wait ends one window after the try that started it.
+_COUNTED = LoginAttempt.outcome != LoginOutcome.throttled
+_RECENT_BY_NAME = (select(LoginAttempt.at, LoginAttempt.outcome)
+                   .where(LoginAttempt.username == bindparam("name"), LoginAttempt.at > bindparam("since"), _COUNTED)
+                   .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(bindparam("n")))
+_FAILED_BY_ADDRESS = (select(LoginAttempt.at)
+                      .where(LoginAttempt.address == bindparam("address"), LoginAttempt.at > bindparam("since"),
+                             LoginAttempt.outcome == LoginOutcome.refused)
+                      .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(bindparam("n")))
+
+
+def _wait(session: Session, settings: Settings, name: str, address: str, now: datetime) -> int:
+    """Seconds until ``name`` from ``address`` may try again; 0 for now. A name waits after a run of
+    failures (a success ends the run), an address after that many failures of any names."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    since = now - window
+    until = now
+    limit = settings.login_failures_per_name
+    run = session.execute(_RECENT_BY_NAME, {"name": name, "since": since, "n": limit}).all()
+    if len(run) == limit and all(outcome == LoginOutcome.refused for _at, outcome in run):
+        until = max(until, run[-1].at + window)
+    if address:
+        limit = settings.login_failures_per_address
+        tries = session.scalars(_FAILED_BY_ADDRESS, {"address": address, "since": since, "n": limit}).all()
+        if len(tries) == limit:
+            until = max(until, tries[-1] + window)
+    return math.ceil((until - now).total_seconds())
+
+
+def _record(session: Session, name: str, account_id: int | None, address: str, door: str, outcome: LoginOutcome,
+            now: datetime) -> None:
+    session.add(LoginAttempt(at=now, username=name, account_id=account_id, address=address[:64], door=door,
+                             outcome=outcome))
+    session.flush()
+
+
+def login_log(session: Session, actor: Actor, *, username: str | None = None, address: str | None = None,
+              outcome: LoginOutcome | None = None, limit: int = 100, offset: int = 0) -> list[LoginAttempt]:
+    """The log of logins, newest first. Admins only."""
+    require_admin(actor)
+    stmt = select(LoginAttempt).order_by(LoginAttempt.id.desc()).limit(limit).offset(offset)
+    if username:
+        stmt = stmt.where(LoginAttempt.username == username)
+    if address:
+        stmt = stmt.where(LoginAttempt.address == address)
+    if outcome:
+        stmt = stmt.where(LoginAttempt.outcome == outcome)
+    return list(session.scalars(stmt))
 
 
 def issue_token(session: Session, settings: Settings, account: Account,

@@ -16,7 +16,18 @@ from .handling import (
 from .notifications import Notification
 from .outbox import OutboxMessage, OutboxStatus, ProcessedMessage
 from .outcomes import Outcome
-from .people import Account, AuthToken, Member, Open311Client, Registration, RegistrationStatus, Role, Unit
+from .people import (
+    Account,
+    AuthToken,
+    LoginAttempt,
+    LoginOutcome,
+    Member,
+    Open311Client,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Unit,
+)
 from .places import Building, Community, Grid, Street
 from .requests import (
     Channel,
@@ -49,7 +60,8 @@ __all__ = [
     "CalendarDay", "DayKind", "DeadlineAction", "DeadlineClass", "Notification",
     "Department", "DeliveryStatus", "RequestLink", "ResponsibilityZone", "RoutingRule", "Supervision", "Webhook",
     "WebhookDelivery", "WhistleCall",
-    "Account", "AuthToken", "Base", "Building", "Category", "Channel", "Claim", "ClaimStatus",
+    "Account", "AuthToken", "LoginAttempt", "LoginOutcome", "Base", "Building", "Category", "Channel", "Claim",
+    "ClaimStatus",
     "Community", "Evaluation", "Grid", "Member", "Open311Client", "Outcome", "OutboxMessage", "OutboxStatus", "Photo",
     "PhotoStage", "ProcessedMessage", "Registration", "RegistrationStatus", "Request", "RequestEvent",
     "AuditEntry", "HoursEntry", "MemberScore", "PointEntry", "PointReason", "RunStatus", "ScopeKind", "ScoreRun",

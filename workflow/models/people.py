@@ -62,6 +62,32 @@ class AuthToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class LoginOutcome(enum.StrEnum):
+    succeeded = "succeeded"
+    refused = "refused"  # wrong username or password, or an account switched off
+    throttled = "throttled"  # too many recent failures for the name or tries from the address: not checked
+
+
+class LoginAttempt(Base):
+    """One try at logging in, kept as the log of logins: the name given, where from, which door
+    (the API or the pages) and how it ended. Recent rows decide whether a name or an address must
+    wait (workflow.commands.accounts)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    door: Mapped[str] = mapped_column(String(8))  # "api" or "page"
+    outcome: Mapped[LoginOutcome] = mapped_column(enum_column(LoginOutcome, "login_outcome"))
+
+
 class Unit(Base):
     """单位: a member's home unit (employer party organisation), which receives the 双报告."""
 
