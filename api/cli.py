@@ -167,7 +167,9 @@ def scores() -> None:
 @click.option("--period", required=True, help="The period, YYYY-MM (e.g. 2026-10).")
 def scores_recompute(period: str) -> None:
     """Recompute a period's draft scores for every street, community, grid and member, replacing the
-    previous draft. Published snapshots are not touched. Running it twice gives the same result."""
+    previous draft. Published snapshots are not touched. Running it twice gives the same result.
+    Written to the audit log as the operator's."""
+    from workflow.access import Actor
     from workflow.db import make_engine, make_session_factory, unit_of_work
     from workflow.errors import DomainError
     from workflow.scoring import runs
@@ -176,7 +178,7 @@ def scores_recompute(period: str) -> None:
     engine = make_engine(settings.database_url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            run = runs.recompute(session, settings, period)
+            run = runs.recompute(session, settings, period, actor=Actor(role="operator"))
             counts = runs.row_counts(session, run)
             click.echo(f"period {run.period} ({run.period_kind}, {run.period_start} to {run.period_end}), "
                        f"policy version {run.policy_version}: {counts['unit_rows']} unit rows, "

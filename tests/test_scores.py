@@ -368,9 +368,26 @@ def test_cli_recompute_twice_gives_the_same_scores(client, world, runtime):
         assert "2 member assessments" in done.stdout or "member assessments" in done.stdout
         snapshots.append(_snapshot(runtime))
     assert snapshots[0] == snapshots[1] and snapshots[0]
+    recomputes = [e for e in all_rows(runtime, AuditEntry) if e.action == "scores.recompute"]
+    assert [(e.actor_role, e.actor_id, e.target) for e in recomputes] == [("operator", None, "2026-09/city")] * 2
+    assert recomputes[1].details["replaced_run_id"] == recomputes[0].details["run_id"]
     reproduced = subprocess.run([str(CLI), "scores", "reproduce", "--period", "2026-09"], env=env,
                                 capture_output=True, text=True, timeout=120)
     assert reproduced.returncode == 0 and "holds" in reproduced.stdout, reproduced.stdout + reproduced.stderr
+
+
+def test_an_administrators_recompute_is_audited_and_the_schedulers_is_not(client, world, runtime):
+    _september_community(runtime, world)
+    runs.refresh(runtime.sessions, runtime.settings, now=SEPT + timedelta(days=5))
+    done = client.post("/api/v1/admin/scores/2026-09/recompute", headers=world.headers("admin"))
+    assert done.status_code == 200, done.text
+    with unit_of_work(runtime.sessions) as session:
+        draft = runs.draft_of(session, "2026-09").id
+    audit = get(client, world, "admin", "/admin/audit", action="scores.recompute")
+    assert [(e["actor_id"], e["actor_role"], e["target"], e["details"]["run_id"]) for e in audit] == [
+        (world.ids["admin"], "admin", "2026-09/city", draft)]
+    assert client.post("/api/v1/admin/scores/2026-09/recompute",
+                       headers=world.headers("secretary_a")).status_code == 403
 
 
 def _snapshot(runtime) -> list:

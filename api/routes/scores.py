@@ -110,10 +110,11 @@ def publications(scope_kind: Literal["community", "street"], scope_id: s.DbId, p
 
 @router.post("/admin/scores/{period}/recompute")
 def recompute(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.RecomputeOut:
-    """Recompute the period's draft for every unit now (the scheduler does it periodically)."""
+    """Recompute the period's draft for every unit now (the scheduler does it periodically). Written
+    to the audit log (`scores.recompute`)."""
     with ctx.transaction() as tx:
         require_admin(tx.actor)
-        run = runs.recompute(tx.session, ctx.settings, period)
+        run = runs.recompute(tx.session, ctx.settings, period, actor=tx.actor)
         return {**views.run_meta(run), **runs.row_counts(tx.session, run)}
 
 

@@ -125,8 +125,11 @@ def draft_of(session: Session, period: str) -> ScoreRun | None:
     return session.scalar(select(ScoreRun).where(ScoreRun.period == period, ScoreRun.status == RunStatus.draft))
 
 
-def recompute(session: Session, settings: Settings, period: str, *, now: datetime | None = None) -> ScoreRun:
-    """Replace the period's draft with a computation of every street, community, grid and member."""
+def recompute(session: Session, settings: Settings, period: str, *, now: datetime | None = None,
+              actor: Actor | None = None) -> ScoreRun:
+    """Replace the period's draft with a computation of every street, community, grid and member.
+    ``actor``: the person who asked for it (an administrator, an operator's CLI), written to the
+    audit log; the scheduler's refreshes and reads that find no draft pass none."""
     now = now or utcnow()
     periods.parse(period)
     _lock(session, period)
@@ -141,7 +144,12 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
     for run_id in session.scalars(select(ScoreRun.id).where(ScoreRun.status == RunStatus.retired,
                                                             ScoreRun.retired_at < now - RETIRED_KEPT)):
         _drop(session, run_id)
-    return store(session, comp, status=RunStatus.draft, scope_kind=ScopeKind.city, scope_id=0, now=now)
+    run = store(session, comp, status=RunStatus.draft, scope_kind=ScopeKind.city, scope_id=0, now=now)
+    if actor is not None:
+        audit.record(session, actor, "scores.recompute", f"{period}/city", now,
+                     {"run_id": run.id, "policy_version": run.policy_version,
+                      "replaced_run_id": old.id if old is not None else None})
+    return run
 
 
 def stored_runs(session: Session, period: str) -> list[ScoreRun]:
