@@ -220,8 +220,9 @@ def scores_reproduce(period: str) -> None:
 
 @main.command("demo")
 def demo_command() -> None:
-    """Seed a demo street into the configured database (which must be empty): 2 communities, grids,
-    buildings, staff, secretaries, 20 members from 3 home units, residents and requests in every state."""
+    """Seed the demo city into the configured database (which must be empty): two simulated streets
+    with six months of history, and the demo street (2 communities, grids, buildings, staff,
+    secretaries, 20 members from 3 home units, residents) with a request in every state."""
     from workflow import demo as demo_data
     from workflow import migrate
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
@@ -58,14 +59,19 @@ def test_demo_seeds_every_state_once(db_url, tmp_path):
     assert first.returncode == 0, first.stderr
     assert PASSWORD in first.stdout and "member01" in first.stdout
     engine = create_engine(db_url)
+    demo = "JOIN communities c ON c.id = r.community_id JOIN streets s ON s.id = c.street_id WHERE s.code = 'DEMO'"
     with engine.connect() as conn:
-        states = set(conn.execute(text("SELECT DISTINCT status FROM requests")).scalars())
-        members = conn.execute(text("SELECT count(*) FROM members")).scalar()
-        units = conn.execute(text("SELECT count(*) FROM units")).scalar()
-        communities = conn.execute(text("SELECT count(*) FROM communities")).scalar()
+        states = set(conn.execute(text(f"SELECT DISTINCT r.status FROM requests r {demo}")).scalars())
+        members = conn.execute(text("SELECT count(DISTINCT r.member_id) FROM registrations r " + demo)).scalar()
+        communities = conn.execute(text("SELECT count(*) FROM communities c JOIN streets s ON s.id = c.street_id "
+                                        "WHERE s.code = 'DEMO'")).scalar()
+        # The simulated streets beside it: six months of closed requests, each month's outcomes.
+        history = dict(conn.execute(text("SELECT s.code, count(DISTINCT o.period_month) FROM outcomes o "
+                                         "JOIN streets s ON s.id = o.street_id GROUP BY s.code")).all())
     engine.dispose()
-    assert states == ALL_STATES
-    assert (members, units, communities) == (20, 3, 2)
+    assert states == ALL_STATES  # the demo street alone shows every state
+    assert (members, communities) == (20, 2)
+    assert history["S001"] >= 6 and history["S002"] >= 6
     again = _run("demo", env=env, cwd=tmp_path)
     assert again.returncode != 0 and "already holds data" in again.stderr
 
@@ -97,11 +103,19 @@ def test_serve_demo_is_ready_for_a_newcomer(tmp_path):
                      timeout=30, what="the embedded worker to route the demo's new request")
             # The printed Open311 key files a street light at a demo building's coordinates.
             filed = client.post("/open311/v2/requests.json", data={
-                "api_key": OPEN311_KEY, "service_code": "facilities.streetlight", "lat": "39.912", "long": "116.36",
-                "attribute[lamps_out]": "1", "attribute[hazard]": "none"})
+                "api_key": OPEN311_KEY, "jurisdiction_id": "DEMO", "service_code": "facilities.streetlight",
+                "lat": "39.912", "long": "116.36", "attribute[lamps_out]": "1", "attribute[hazard]": "none"})
             assert filed.status_code == 201, filed.text
             [receipt] = filed.json()
             assert "和平社区" in receipt["service_notice"]
+            # A simulated street's secretary, same password, finds last month ranked.
+            token = client.post("/api/v1/auth/login",
+                                json={"username": "s001.secretary", "password": PASSWORD}).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            street = client.get("/api/v1/me", headers=auth).json()["street_id"]
+            last_month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+            ranking = client.get(f"/api/v1/scores/{last_month}/rankings/street/{street}", headers=auth)
+            assert ranking.status_code == 200 and len(ranking.json()["ranked"]) >= 10, ranking.text
             health = client.get("/healthz").json()
             assert health["broker"].startswith("embedded")
             wait_for(lambda: client.get("/healthz").json()["outbox_pending"] == 0, timeout=30,

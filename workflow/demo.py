@@ -1,7 +1,10 @@
-"""A demo street for newcomers: every screen has something to show.
+"""A demo city for newcomers: every screen has something to show.
 
-Everything is created through the real commands, so each request's history is a true one. Seeding
-refuses a database that already has streets.
+Two parts. First ``shoubanping simulate`` at a small scale lays down two streets with six months of
+history (closed requests through every route, outcomes, ledgers, score drafts to read: trends,
+rankings and unit reports are full). Then the demo street 示范街道 is built beside them through the
+real commands, each request's history a true one, with an account for every role and a request in
+every state. Seeding refuses a database that already has streets or accounts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from .commands.handling import fire
 from .commands.intake import Submission, submit
 from .models import Account, Building, Category, Community, Grid, Request, Role, Street, Unit, utcnow
 from .settings import Settings
+from .simulate import CityShape, simulate
 
 PASSWORD = "demo-pass-2026"
 UNITS = ["区税务局机关党委", "市第一人民医院党委", "区教育委员会机关党委"]
@@ -27,6 +31,10 @@ ORIGIN = (39.9120, 116.3600)
 STEP = 0.0011
 # Well known like the demo password: the demo's Open311 client uses it, so it can be printed each start.
 OPEN311_KEY = "sbp_demo-open311-key-2026"
+# The simulated part: two streets of three communities, six months, 300 requests a community a month.
+HISTORY = CityShape(streets=2, communities_per_street=3, grids_per_community=3, buildings_per_grid=4,
+                    members_per_community=20, residents_per_community=40, months=6, requests=10_800)
+HISTORY_SEED = 2026
 # The extra questions a street-light report answers (Open311 service attributes).
 STREETLIGHT_ATTRIBUTES = [
     {"code": "pole_number", "datatype": "string", "required": False, "description_zh": "灯杆编号（灯杆上的铭牌）",
@@ -51,17 +59,22 @@ def accounts_text() -> str:
         "  secretary_street          secretary of the street (街道党工委)",
         "  officer1                  street officer (街道干部)",
         "  member01 … member20       members from 3 home units (下沉党员)",
-        "  admin                     administrator",
-        f"Open311 client key (api_key) of the demo client 示范客户端: {OPEN311_KEY}",
+        "  admin                     administrator (of the whole demo city)",
+        "Two simulated streets beside it, S001 and S002, with six months of history (same password):",
+        "  s001.secretary            secretary of street S001; s001c01.secretary … of its communities",
+        "  s001.officer1, s001c01.staff1, m000001 …   its street officers, staff and members",
+        f"Open311 client key (api_key) of the demo client 示范客户端: {OPEN311_KEY} "
+        "(name the street: jurisdiction_id=DEMO)",
     ]
     return "\n".join(lines)
 
 
 def seed(session: Session, settings: Settings, *, now: datetime | None = None) -> bool:
-    """Seed the demo. Returns False (and writes nothing) when the database already has a street."""
-    if session.scalar(select(func.count()).select_from(Street)):
-        return False
+    """Seed the demo. Returns False (and writes nothing) when the database already has a street or
+    an account."""
     now = now or utcnow()
+    if simulate(session, settings, seed=HISTORY_SEED, shape=HISTORY, now=now, workers=1, password=PASSWORD) is None:
+        return False
     pw = accounts.hash_password(PASSWORD)  # one hash for all demo accounts: seeding stays fast
 
     street = Street(code="DEMO", name="示范街道")
@@ -110,7 +123,7 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     person("secretary_hp", "孙书记", Role.secretary, community_id=hp.id)
     person("secretary_street", "钱书记", Role.secretary, street_id=street.id)
     person("officer1", "冯科长", Role.street_officer, street_id=street.id)
-    person("admin", "系统管理员", Role.admin)
+    # The administrator ("admin") is the simulated city's, with the demo password.
     surnames = "杨朱秦许何吕施张孔曹严华金魏陶姜戚谢邹喻"
     member_actors = []
     for i in range(20):

@@ -106,10 +106,11 @@ def months_before(now: datetime, months: int, timezone: str) -> datetime:
 
 def simulate(session: Session, settings: Settings, *, seed: int = 1, shape: CityShape | None = None,
              now: datetime | None = None, batch: int = BATCH, workers: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Report | None:
+             progress: Callable[[int, int], None] | None = None, password: str = PASSWORD) -> Report | None:
     """Write a simulated city and its requests; None (and nothing written) when the database already
     has streets or accounts. ``workers``: processes simulating at once on PostgreSQL (default: one
-    per core); the rows do not depend on it. ``progress(done, total)`` follows the requests."""
+    per core); the rows do not depend on it. ``progress(done, total)`` follows the requests.
+    ``password``: every account's (the demo gives its own)."""
     if session.scalar(select(func.count()).select_from(Street)) or \
             session.scalar(select(func.count()).select_from(Account)):
         return None
@@ -139,7 +140,7 @@ def simulate(session: Session, settings: Settings, *, seed: int = 1, shape: City
 
     with out.checks_deferred(CITY_TABLES + tuple(table for table, _columns in TABLES)):
         phase("constraints off")
-        city = build(rng, shape, out, accounts.hash_password(PASSWORD), start)
+        city = build(rng, shape, out, accounts.hash_password(password), start)
         phase("city")
         parts = plan(rng, city, start, now, total, settings.timezone, out.next_id("requests"), tail)
         rules = Rules.of(settings, seed=seed, categories=_categories(session),
