@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 import web
 from handlers.broker import describe
-from handlers.runtime import Runtime, freeze_startup_heap
+from handlers.runtime import Runtime, freeze_startup_heap, limit_malloc_arenas
 from web import errors as web_errors
 from web.limits import BodyLimitMiddleware
 from web.session import SessionCookieMiddleware
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             yield
             return
         config = settings or get_settings()
+        limit_malloc_arenas()  # before the runtime starts its threads
         # Embedded mode is one process: it sweeps deadlines itself. In production the
         # `shoubanping scheduler` process does.
         own = Runtime(config, scheduler=config.redis_url is None).start()

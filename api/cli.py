@@ -85,7 +85,7 @@ def worker(threads: int | None, log_level: str) -> None:
 
     Run as many as you like; each consumes from the same queue."""
     from handlers.broker import describe
-    from handlers.runtime import Runtime, freeze_startup_heap
+    from handlers.runtime import Runtime, freeze_startup_heap, limit_malloc_arenas
 
     _logging(log_level)
     settings = _settings()
@@ -96,6 +96,7 @@ def worker(threads: int | None, log_level: str) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    limit_malloc_arenas()
     runtime = Runtime(settings, worker=True).start()
     freeze_startup_heap()
     click.echo(f"worker running: {describe(settings)}, {settings.worker_threads} threads", err=True)

@@ -67,6 +67,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # 512 KiB of page cache per connection instead of 2 MiB: a process holds up to 15 of them
+        # (the pool), and the pages stay in the operating system's file cache all the same.
+        cursor.execute("PRAGMA cache_size=-512")
         cursor.close()
 
     @event.listens_for(engine, "begin")
