@@ -11,13 +11,11 @@ from datetime import timedelta
 import dramatiq
 from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import outcomes, routing, webhooks
-from workflow.db import unit_of_work
+from workflow.db import insert_once, unit_of_work
 from workflow.models import DeliveryStatus, ProcessedMessage, utcnow
 from workflow.repository import requests as requests_repo
 from workflow.settings import Settings
@@ -29,12 +27,6 @@ log = logging.getLogger(__name__)
 
 
 _PROCESSED = ProcessedMessage.__table__
-# One statement records the message unless it is there already: a worker that meets a
-# delivery still being processed by another waits for that transaction, then skips it.
-_RECORD = {
-    "postgresql": postgresql_insert(_PROCESSED).on_conflict_do_nothing(index_elements=[_PROCESSED.c.message_id]),
-    "sqlite": sqlite_insert(_PROCESSED).on_conflict_do_nothing(index_elements=[_PROCESSED.c.message_id]),
-}
 
 
 def _once(session: Session, actor_name: str) -> bool:
@@ -42,8 +34,10 @@ def _once(session: Session, actor_name: str) -> bool:
     message = CurrentMessage.get_current_message()
     if message is None:  # called directly, not through the broker
         return True
-    record = _RECORD[session.get_bind().dialect.name]
-    if not session.execute(record, {"message_id": message.message_id, "actor_name": actor_name}).rowcount:
+    # A worker that meets a delivery still being processed by another waits for that transaction,
+    # then skips it.
+    if not insert_once(session, _PROCESSED, "message_id", {"message_id": message.message_id,
+                                                           "actor_name": actor_name, "processed_at": utcnow()}):
         log.info("%s: message %s already processed", actor_name, message.message_id)
         return False
     return True

@@ -252,6 +252,25 @@ class Reads:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+_INSERT_ONCE: dict[tuple[str, str, str], object] = {}
+
+
+def insert_once(session: Session, table: Table, key: str, values: dict) -> bool:
+    """Insert a row unless the table has one with the same unique ``key`` already, in one statement
+    (``INSERT ... ON CONFLICT DO NOTHING``): True when the row was inserted. For facts that a retried
+    command or a redelivered message must write once; a concurrent writer of the same key waits for
+    the other transaction and then inserts nothing, instead of failing on the unique index."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_ONCE.get((table.name, key, dialect))
+    if statement is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        statement = _INSERT_ONCE[(table.name, key, dialect)] = insert(table).on_conflict_do_nothing(
+            index_elements=[table.c[key]])
+    return bool(session.execute(statement, values).rowcount)
+
+
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
     """Insert many rows, each a tuple of ``columns``' values, in the session's transaction: COPY on
     PostgreSQL, one executemany elsewhere. JSON columns take Python values, like an ORM insert; rows

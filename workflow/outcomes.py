@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Claim, ClaimStatus, Evaluation, Outcome, Request, RequestEvent, Satisfaction, Status, utcnow
@@ -24,17 +24,30 @@ def period_19(day: date) -> str:
     return period_month(day)
 
 
+# The frequent reads of record_outcome, built once; columns, not objects, where only a few are read.
+_REQUEST_AND_OUTCOME = (select(Request, Outcome.id).outerjoin(Outcome, Outcome.request_id == Request.id)
+                        .where(Request.id == bindparam("request_id")))
+_DECISIVE = select(Evaluation.round, Evaluation.solved, Evaluation.satisfaction).where(
+    Evaluation.request_id == bindparam("request_id"), Evaluation.decisive.is_(True))
+_VERIFIED = (select(Claim.member_id, Claim.appraisal, Claim.hours)
+             .where(Claim.request_id == bindparam("request_id"), Claim.status == ClaimStatus.verified)
+             .order_by(Claim.id))
+
+
 def has_outcome(session: Session, request_id: int) -> bool:
     return session.scalar(select(Outcome.id).where(Outcome.request_id == request_id)) is not None
 
 
 def record_outcome(session: Session, settings: Settings, request_id: int) -> Outcome | None:
     """Write the outcome row; an existing row is the answer to a repeated call."""
-    existing = session.scalar(select(Outcome).where(Outcome.request_id == request_id))
+    # The request and whether its outcome exists already, in one read.
+    found = session.execute(_REQUEST_AND_OUTCOME, {"request_id": request_id}).first()
+    if found is None:
+        return None
+    request, existing = found
     if existing is not None:
-        return existing
-    request = session.get(Request, request_id)
-    if request is None or request.status != Status.closed:
+        return session.get(Outcome, existing)
+    if request.status != Status.closed:
         return None
     # The events that closed it and that resolved it, newest first, in one read.
     events = session.execute(
@@ -46,16 +59,12 @@ def record_outcome(session: Session, settings: Settings, request_id: int) -> Out
     closing = next((e for e in events if e.to_status == Status.closed.value), None)
     handler = next((e.actor_id for e in events if e.trigger in ("verify", "resolve")), None)
     # Every decisive verdict: the round's own, and the counts the rates add up.
-    decisive = session.scalars(
-        select(Evaluation).where(Evaluation.request_id == request_id, Evaluation.decisive.is_(True))
-    ).all()
+    decisive = session.execute(_DECISIVE, {"request_id": request_id}).all()
     evaluation = next((e for e in decisive if e.round == request.round), None)
     verdicts = _verdicts(decisive)
     # The member, appraisal and hours of the work that was verified, whichever round it was in:
     # a reopen after a verified task does not erase the member's work.
-    verified = session.scalars(
-        select(Claim).where(Claim.request_id == request_id, Claim.status == ClaimStatus.verified).order_by(Claim.id)
-    ).all()
+    verified = session.execute(_VERIFIED, {"request_id": request_id}).all()
     claim = verified[-1] if verified else None
     local_day = request.closed_at.astimezone(ZoneInfo(settings.timezone)).date()
     outcome = Outcome(

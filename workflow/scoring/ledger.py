@@ -10,10 +10,9 @@ import json
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ..db import reference
+from ..db import insert_once, reference
 from ..models import Claim, HoursEntry, PointEntry, PointReason, Request
 from ..outcomes import period_19, period_month
 from . import policy as policies
@@ -39,32 +38,24 @@ def _dated(at: datetime, timezone: str) -> dict:
     return {"local_date": day, "period_month": period_month(day), "period_19": period_19(day)}
 
 
-_HOURS_OF_CLAIM = select(HoursEntry.id).where(HoursEntry.claim_id == bindparam("claim_id"))
-_POINTS_OF_SOURCE = select(PointEntry.id).where(PointEntry.source_key == bindparam("source_key"))
-
-
 def credit_task(session: Session, timezone: str, claim: Claim, request: Request, now: datetime) -> None:
-    """A verified task: its hours and appraisal, and the task bonus."""
-    if session.scalar(_HOURS_OF_CLAIM, {"claim_id": claim.id}) is None:
-        session.add(HoursEntry(member_id=claim.member_id, request_id=request.id, claim_id=claim.id, round=claim.round,
-                               street_id=request.street_id, community_id=request.community_id, hours=claim.hours,
-                               appraisal=claim.appraisal, created_at=now, **_dated(now, timezone)))
+    """A verified task: its hours and appraisal (once per claim), and the task bonus."""
+    insert_once(session, HoursEntry.__table__, "claim_id", {
+        "member_id": claim.member_id, "request_id": request.id, "claim_id": claim.id, "round": claim.round,
+        "street_id": request.street_id, "community_id": request.community_id, "hours": claim.hours,
+        "appraisal": claim.appraisal, "created_at": now, **_dated(now, timezone)})
     add_points(session, timezone, claim.member_id, PointReason.task_verified, request, f"verified:{claim.id}", now)
 
 
 def add_points(session: Session, timezone: str, member_id: int, reason: PointReason, request: Request,
-               source_key: str, now: datetime) -> PointEntry | None:
-    """Record one bonus or deduction; None when this source was already counted or is worth 0."""
-    if session.scalar(_POINTS_OF_SOURCE, {"source_key": source_key}) is not None:
-        return None
+               source_key: str, now: datetime) -> bool:
+    """Record one bonus or deduction; False when this source was already counted or is worth 0."""
     dated = _dated(now, timezone)
     version, rules = _policy(session, dated["period_month"])
     points = rules.point_value(reason.value)
     if points == 0:
-        return None
-    entry = PointEntry(member_id=member_id, request_id=request.id, reason=reason, points=points,
-                       policy_version=version, source_key=source_key, street_id=request.street_id,
-                       community_id=request.community_id, created_at=now, **dated)
-    session.add(entry)
-    session.flush()
-    return entry
+        return False
+    return insert_once(session, PointEntry.__table__, "source_key", {
+        "member_id": member_id, "request_id": request.id, "reason": reason, "points": points,
+        "policy_version": version, "source_key": source_key, "street_id": request.street_id,
+        "community_id": request.community_id, "created_at": now, **dated})
