@@ -64,7 +64,7 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if isinstance(exc, TooManyRequests):
-            headers = {"Retry-After": str(exc.retry_after)}
+            headers = exc.headers
         return error_response(request, exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)

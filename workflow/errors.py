@@ -55,6 +55,11 @@ class TooManyRequests(DomainError):
         super().__init__(message, code=code, details={**(details or {}), "retry_after": retry_after})
         self.retry_after = retry_after
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an HTTP answer adds: when to come back."""
+        return {"Retry-After": str(self.retry_after)}
+
 
 class ServiceUnavailable(DomainError):
     status = 503

@@ -55,10 +55,9 @@ def login(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ctx
                 ctx.request.state.web_user = WebUser.of(attempt.account)
         attempt.raise_refusal()  # after the commit: the refused attempt stays in the log and counts
     except DomainError as exc:
-        wait = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
         return page(ctx.request, "auth/login.html",
                     {"next": target, "username": username, "errors": {"_form": ctx.text(exc.message)}},
-                    status=exc.status, headers=wait)
+                    status=exc.status, headers=exc.headers if isinstance(exc, TooManyRequests) else None)
     ctx.session.login(attempt.token)
     return redirect(target or home_of(role))
 
