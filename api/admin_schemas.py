@@ -256,6 +256,21 @@ class LoginAttemptOut(BaseModel):
                                      "account); `throttled` (too many recent attempts: not checked, 429).")
 
 
+class PersonalDataReadOut(BaseModel):
+    id: int
+    at: datetime
+    account_id: int | None = Field(description="Who was shown the data.")
+    role: str = Field(description="Their role at the time.")
+    request_id: int
+    fields: list[str] = Field(description="What was shown whole: contact_name, contact_phone, contact_email, address.")
+    door: str = Field(description="`api` (the JSON API) or `page` (the web pages).")
+
+
+def personal_data_read_out(row) -> PersonalDataReadOut:
+    return PersonalDataReadOut(id=row.id, at=row.at, account_id=row.account_id, role=row.role,
+                               request_id=row.request_id, fields=row.fields.split(","), door=row.door)
+
+
 def login_attempt_out(row) -> LoginAttemptOut:
     return LoginAttemptOut(id=row.id, at=row.at, username=row.username, account_id=row.account_id,
                            address=row.address, door=row.door, outcome=row.outcome.value)

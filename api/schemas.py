@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow import attributes as attribute_rules
-from workflow import lifecycle
-from workflow.access import Actor, sees_contact
+from workflow import lifecycle, privacy
+from workflow.access import Actor
 from workflow.commands import handling, intake
 from workflow.models import Account, Category, Claim, Evaluation, Request, RequestEvent, Role
 from workflow.repository import requests as repo
@@ -224,11 +224,16 @@ class RequestOut(BaseModel):
     street_id: int
     grid_id: int | None
     building_id: int | None
-    address: str
+    address: str = Field(description="As given to whoever brought it in and to desks (staff, secretaries, street "
+                                     "officers, admins) on the request itself; in lists and to members, the "
+                                     "building's address, never the flat.")
     description: str
-    contact_name: str | None
-    contact_phone: str | None
-    contact_email: str | None = Field(description="Shown, like the phone, to desks and to whoever brought it in.")
+    contact_name: str | None = Field(description="The reporter's or visited resident's name: whole to whoever "
+                                                 "brought it in and to desks on the request itself (street officers "
+                                                 "only while it is at the street office), masked (王**) in desks' "
+                                                 "lists, null for members and linked residents.")
+    contact_phone: str | None = Field(description="Like contact_name; masked as 138****1234.")
+    contact_email: str | None = Field(description="Like contact_name; masked as w***@example.cn.")
     reporter_id: int | None
     collector_id: int
     route: str | None
@@ -317,19 +322,24 @@ _CATEGORY_CODES = select(Category.id, Category.code).where(Category.id.in_(bindp
 
 
 def request_out(session: Session, actor: Actor, request: Request, locale: str, *,
-                category_code: str | None = None, actions: list[str] | None = None) -> RequestOut:
+                category_code: str | None = None, actions: list[str] | None = None,
+                door: str | None = None) -> RequestOut:
+    """A request as ``actor`` may see it. ``door`` (``api`` or ``page``): the request itself is shown,
+    with the personal data the actor may see whole, and that look is logged; without it, a row of a
+    list, with the place at its building and the contact masked (workflow.privacy)."""
     if category_code is None:
         category_code = session.scalars(_CATEGORY_CODE, {"category_id": request.category_id}).one()
-    contact = sees_contact(actor, request)
+    personal = privacy.shown(session, actor, request, whole=door is not None)
+    if door is not None:
+        privacy.log_read(session, actor, request.id, personal.unmasked, door)
     return RequestOut(
         id=request.id, status=request.status.value,
         status_label=lifecycle.STATUS_LABELS[request.status].render(locale),
         channel=request.channel.value, category=category_code, community_id=request.community_id,
         street_id=request.street_id, grid_id=request.grid_id, building_id=request.building_id,
-        address=request.address, description=request.description,
-        contact_name=request.contact_name if contact else None,
-        contact_phone=request.contact_phone if contact else None,
-        contact_email=request.contact_email if contact else None,
+        address=personal.address, description=request.description,
+        contact_name=personal.contact_name, contact_phone=personal.contact_phone,
+        contact_email=personal.contact_email,
         reporter_id=request.reporter_id, collector_id=request.collector_id,
         route=request.route.value if request.route else None, reopen_count=request.reopen_count,
         supervision=request.supervision,
@@ -372,11 +382,12 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
 
 
 def request_detail_out(session: Session, actor: Actor, request: Request, locale: str, *,
-                       new: bool = False) -> RequestDetailOut:
+                       new: bool = False, door: str = "api") -> RequestDetailOut:
     """``new``: the request was made in this unit of work (a submission), so it has no claims and
-    no evaluations yet, and they are not asked for."""
+    no evaluations yet, and they are not asked for. ``door``: where it is shown, for the log of
+    reads of personal data."""
     category = session.scalars(_CATEGORY, {"category_id": request.category_id}).one()
-    base = request_out(session, actor, request, locale, category_code=category.code)
+    base = request_out(session, actor, request, locale, category_code=category.code, door=door)
     return RequestDetailOut(
         **base.model_dump(),
         attributes=attribute_rules.answered(category.attributes or [], request.attributes or {}, locale),

@@ -12,6 +12,7 @@ from workflow.access import Actor
 from workflow.deadlines import next_deadline
 from workflow.i18n import _
 from workflow.models import Account, Building, Category, Channel, Community, Grid, Request
+from workflow.repository.places import kept
 
 DEADLINE_LABELS = {
     "respond": _("Respond by"),
@@ -36,23 +37,11 @@ PART_LABELS = {"quality": _("Quality"), "hours": _("Service hours"), "points": _
 SUPERVISION_LABELS = {"normal": _("No mark"), "yellow": _("Yellow mark"), "red": _("Red mark")}
 
 
-def _row(session: Session, model, key: int | None):
-    """A reference row (category, community, grid, building) read once per page: the session's
-    identity map holds rows only while something refers to them, so a list page keeps them here
-    and twenty cards of one community cost one query, not twenty."""
-    if key is None:
-        return None
-    kept = session.info.setdefault("web_rows", {})
-    if (model, key) not in kept:
-        kept[(model, key)] = session.get(model, key)
-    return kept[(model, key)]
-
-
 def _names(session: Session, request: Request, locale: str) -> dict[str, Any]:
-    category = _row(session, Category, request.category_id)
-    community = _row(session, Community, request.community_id)
-    grid = _row(session, Grid, request.grid_id)
-    building = _row(session, Building, request.building_id)
+    category = kept(session, Category, request.category_id)
+    community = kept(session, Community, request.community_id)
+    grid = kept(session, Grid, request.grid_id)
+    building = kept(session, Building, request.building_id)
     return {
         "category_name": category.name_in(locale),
         "community_name": community.name if community else "",
@@ -69,7 +58,7 @@ def _collector_name(session: Session, request: Request) -> str:
     channels the channel says enough."""
     if request.channel != Channel.open311:
         return ""
-    account = _row(session, Account, request.collector_id)
+    account = kept(session, Account, request.collector_id)
     return account.display_name if account else ""
 
 
@@ -94,5 +83,5 @@ def request_card(session: Session, actor: Actor, request: Request, locale: str) 
 
 def request_detail(session: Session, actor: Actor, request: Request, locale: str) -> dict[str, Any]:
     """A whole request: history, claims, evaluations and photos as the API shows them, plus names."""
-    out = s.request_detail_out(session, actor, request, locale).model_dump()
+    out = s.request_detail_out(session, actor, request, locale, door="page").model_dump()
     return {**out, **_names(session, request, locale), **_deadline(request), "media_link": _link(out["media_url"])}

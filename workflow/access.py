@@ -137,10 +137,3 @@ def require_admin(actor: Actor) -> None:
     if actor.role != Role.admin:
         raise Forbidden(_("Only administrators may do this."), code="role_not_allowed")
 
-
-def sees_contact(actor: Actor, request: Request) -> bool:
-    """Who sees the reporter's name, phone and e-mail: those who handle requests (staff, street
-    officers, secretaries, admins) and whoever reported or collected this one. A member doing the
-    task does not: they go to the place, not to the person."""
-    return actor.role in (Role.staff, Role.street_officer, Role.secretary, Role.admin) or (
-        actor.account_id is not None and actor.account_id in (request.reporter_id, request.collector_id))

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import attributes as attribute_rules
-from . import locating, tracking
+from . import locating, privacy, tracking
 from .commands import clients as client_cmds
 from .commands import intake
 from .commands import photos as photo_cmds
@@ -234,24 +234,22 @@ def media_photo(session: Session, settings: Settings, code: str) -> Photo:
 def _public_place(session: Session, request: Request) -> tuple[str, float | None, float | None]:
     """Where a request is, as the public may see it: its building (or community), never the flat
     or the exact spot a resident gave."""
-    community = places.community(session, request.community_id)
+    address = privacy.building_level(session, request)
     building = session.get(Building, request.building_id) if request.building_id else None
-    if building is not None:
-        address = building.address or f"{community.name if community else ''}{building.name}"
-        if building.latitude is not None:
-            return address, building.latitude, building.longitude
-    else:
-        address = community.name if community else ""
+    if building is not None and building.latitude is not None:
+        return address, building.latitude, building.longitude
     if request.latitude is None or request.longitude is None:
         return address, None, None
     return address, round(request.latitude, 3), round(request.longitude, 3)  # about 100 m
 
 
-def record(session: Session, settings: Settings, request: Request, locale: str, *, full: bool,
+def record(session: Session, settings: Settings, request: Request, locale: str, *, client: Open311Client | None,
            base_url: str) -> dict[str, Any]:
-    """One service request in the standard's fields. The public (``full`` false) sees where it
+    """One service request in the standard's fields. The public (no ``client``) sees where it
     stands: status, service, agency, dates and the building. A client with a key also sees the
-    description, the address and position as given, the result and the photo."""
+    description, the result and the photo; the address and position as given only of the requests
+    it filed itself (the rest, like the public, at the building: see workflow.privacy)."""
+    full = client is not None
     category = session.get(Category, request.category_id)
     zone = ZoneInfo(settings.timezone)
     notes = STATUS_LABELS[request.status].render(locale)
@@ -260,9 +258,10 @@ def record(session: Session, settings: Settings, request: Request, locale: str, 
     if full:
         if request.result and request.status in (Status.resolved, Status.closed):
             notes = f"{notes}: {request.result}"
-        address = request.address or address
-        if request.latitude is not None and request.longitude is not None:
-            latitude, longitude = request.latitude, request.longitude
+        if request.collector_id == client.account_id:
+            address = request.address or address
+            if request.latitude is not None and request.longitude is not None:
+                latitude, longitude = request.latitude, request.longitude
         photo_id = session.scalar(select(Photo.id).where(Photo.request_id == request.id,
                                                          Photo.stage == PhotoStage.report).order_by(Photo.id).limit(1))
         if photo_id is not None:

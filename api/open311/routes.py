@@ -86,12 +86,12 @@ def service_requests(request: Request, fmt: str = Fmt, jurisdiction_id: str | No
     (a comma list, which overrides every other filter), or by ``service_code``, ``status`` and
     ``start_date``/``end_date`` (at most 90 days apart; the last 90 days by default)."""
     with ctx.transaction(auth=False) as tx:
-        full = open311.reader(tx.session, api_key) is not None
+        reader = open311.reader(tx.session, api_key)
         street = open311.jurisdiction(tx.session, jurisdiction_id)
         query = open311.parse_query(service_request_id=service_request_id, service_code=service_code,
                                     start_date=start_date, end_date=end_date, status=status,
                                     zone=ctx.settings.timezone, now=utcnow())
-        rows = [open311.record(tx.session, ctx.settings, r, ctx.locale, full=full, base_url=_base(request))
+        rows = [open311.record(tx.session, ctx.settings, r, ctx.locale, client=reader, base_url=_base(request))
                 for r in open311.find_requests(tx.session, street, query)]
     return respond(fmt, "service_requests", Plural("request", rows))
 
@@ -102,10 +102,10 @@ def service_request(request: Request, service_request_id: int = Path(ge=1, le=2_
                     ctx: Ctx = Depends(get_ctx)):
     """One service request, as a list of one (the standard's shape)."""
     with ctx.transaction(auth=False) as tx:
-        full = open311.reader(tx.session, api_key) is not None
+        reader = open311.reader(tx.session, api_key)
         street = open311.jurisdiction(tx.session, jurisdiction_id)
         row = open311.record(tx.session, ctx.settings, open311.request_of(tx.session, street, service_request_id),
-                             ctx.locale, full=full, base_url=_base(request))
+                             ctx.locale, client=reader, base_url=_base(request))
     return respond(fmt, "service_requests", Plural("request", [row]))
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from workflow import privacy
 from workflow.commands import accounts, calendar, clients, rules, taxonomy
 from workflow.models import LoginOutcome
 from workflow.repository import places
@@ -155,6 +156,19 @@ def login_log(username: str | None = Query(None, max_length=100), address: str |
     with ctx.transaction(read_only=True) as tx:
         return [a.login_attempt_out(row) for row in accounts.login_log(
             tx.session, tx.actor, username=username, address=address, outcome=outcome, limit=limit, offset=offset)]
+
+
+@router.get("/admin/personal-data-reads", response_model=list[a.PersonalDataReadOut])
+def personal_data_reads(request_id: int | None = Query(None, ge=1, le=2_147_483_647),
+                        account_id: int | None = Query(None, ge=1, le=2_147_483_647),
+                        limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+                        ctx: Ctx = Depends(get_auth_ctx)):
+    """The log of every look at residents' unmasked personal data, newest first: who was shown a
+    request's contact or exact address, when, which fields, through the API or the pages. Filter
+    by request or by reader. Admins only."""
+    with ctx.transaction(read_only=True) as tx:
+        return [a.personal_data_read_out(row) for row in privacy.reads(
+            tx.session, tx.actor, request_id=request_id, account_id=account_id, limit=limit, offset=offset)]
 
 
 @router.get("/admin/open311-clients", response_model=list[a.Open311ClientOut])

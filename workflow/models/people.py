@@ -154,3 +154,21 @@ class Open311Client(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class PersonalDataRead(Base):
+    """One look at a request's unmasked personal data (the reporter's name, phone and e-mail, the
+    exact address) by someone other than the resident it belongs to: who, when, which request,
+    which fields and through which door. Written in the transaction that read the data, so a read
+    that was answered is a read that was logged (workflow.privacy)."""
+
+    __tablename__ = "personal_data_reads"
+    __table_args__ = (Index("ix_personal_data_reads_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str] = mapped_column(String(24))
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    fields: Mapped[str] = mapped_column(String(64))  # comma-separated: contact_name,contact_phone,...
+    door: Mapped[str] = mapped_column(String(8))  # "api", "page" or "open311"

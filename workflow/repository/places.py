@@ -22,6 +22,18 @@ from ..models import (
 )
 
 
+def kept(session: Session, model, key: int | None):
+    """A reference row (category, community, grid, building, account) read once per unit of work:
+    the session's identity map holds rows only while something refers to them, so a list keeps them
+    here and twenty rows of one community cost one query, not twenty."""
+    if key is None:
+        return None
+    rows = session.info.setdefault("kept_rows", {})
+    if (model, key) not in rows:
+        rows[(model, key)] = session.get(model, key)
+    return rows[(model, key)]
+
+
 def categories(session: Session, *, include_retired: bool = False) -> Sequence[tuple[Category, str | None]]:
     parent = aliased(Category)
     stmt = (
