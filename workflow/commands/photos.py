@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import imagemeta
 from ..access import Actor, can_view
 from ..errors import InvalidInput, NotFound
 from ..i18n import _
@@ -44,6 +45,12 @@ def store(session: Session, actor: Actor, data: bytes, media_dir: str, max_bytes
     content_type = sniff(data)
     if content_type is None:
         raise InvalidInput(_("Only JPEG, PNG and WebP photos are accepted."), code="photo_type")
+    try:
+        # Where and with what it was taken stays on the phone (workflow.imagemeta).
+        data = imagemeta.clean(data, content_type)
+    except imagemeta.Unreadable:
+        raise InvalidInput(_("The photo could not be read. Send it as the camera saved it (JPEG, PNG or WebP)."),
+                           code="photo_unreadable") from None
     digest = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, digest)
     if not path.exists():
