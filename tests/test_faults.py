@@ -20,7 +20,7 @@ from handlers.broker import QUEUE
 from handlers.runtime import Runtime
 from workflow import migrate
 from workflow.db import make_engine
-from workflow.models import OutboxMessage, ProcessedMessage, Request, RequestEvent
+from workflow.models import OutboxMessage, OutboxStatus, ProcessedMessage, Request, RequestEvent
 
 from .conftest import PASSWORD, build_world
 from .helpers import all_rows, count, get, submit, wait_for
@@ -115,6 +115,55 @@ def test_a_worker_killed_mid_message_its_message_comes_back_and_acts_once(settin
     (row,) = all_rows(api, OutboxMessage, OutboxMessage.actor_name == "route_request")
     assert _routing_events(api, rid) == ["route_to_community"]
     assert count(api, ProcessedMessage, ProcessedMessage.message_id == row.message_id) == 1
+
+
+def test_redis_stopped_for_30s_requests_are_accepted_and_each_is_routed_once_after(settings, redis_server, tmp_path):
+    """Stop Redis for REDIS_OUTAGE_SECONDS while residents keep submitting through the API: every
+    submission is accepted, the routing messages wait in the outbox, and once Redis is back (same
+    port, nothing restarted on our side) every request is routed, each exactly once."""
+    settings = settings.model_copy(update={"redis_url": redis_server.url})
+    api = Runtime(settings, worker=False).start()  # serve's side: the relay publishes, no worker
+    worker = None
+    try:
+        world = build_world(api)
+        with TestClient(create_app(settings, api)) as client:
+            worker = _worker(settings, tmp_path)
+            before = [submit(client, world, "resident_a", category="disputes.noise")["id"] for _ in range(3)]
+            wait_for(lambda: all(_routing_events(api, rid) for rid in before), what="routing before the outage")
+
+            redis_server.stop()
+            stopped = time.monotonic()
+            during = []
+            while time.monotonic() - stopped < REDIS_OUTAGE_SECONDS:
+                during.append(submit(client, world, "resident_a", category="disputes.noise")["id"])
+                time.sleep(0.5)
+            pending = count(api, OutboxMessage, OutboxMessage.status == OutboxStatus.pending)
+            assert pending >= len(during) > 0
+            assert all(not _routing_events(api, rid) for rid in during)
+            assert get(client, world, "resident_a", f"/requests/{during[0]}")["status"] == "submitted"
+
+            redis_server.start()
+            back = time.monotonic()
+            after = submit(client, world, "resident_a", category="disputes.noise")["id"]
+            everything = [*before, *during, after]
+            wait_for(lambda: all(_routing_events(api, rid) for rid in everything), timeout=90, interval=0.2,
+                     what="every request to be routed after Redis came back")
+            recovered = time.monotonic() - back
+            wait_for(lambda: api.pending_outbox() == 0, what="the outbox to drain")
+            time.sleep(1)  # a duplicate, were one on its way, would show now
+            assert all(get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community"
+                       for rid in everything)
+    finally:
+        if worker is not None:
+            worker.stop()
+        api.stop()
+    print(f"{len(during)} requests during a {REDIS_OUTAGE_SECONDS}s outage ({pending} outbox rows pending), "
+          f"all routed {recovered:.1f}s after Redis came back")
+    assert all(_routing_events(api, rid) == ["route_to_community"] for rid in everything)
+    routing = all_rows(api, OutboxMessage, OutboxMessage.actor_name == "route_request")
+    assert len(routing) == len(everything)
+    assert all(m.status == OutboxStatus.sent for m in all_rows(api, OutboxMessage))
+    assert count(api, ProcessedMessage, ProcessedMessage.actor_name == "route_request") == len(everything)
 
 
 def _unavailable(response) -> None:
