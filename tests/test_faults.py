@@ -9,9 +9,11 @@ run's database (SQLite or PostgreSQL), the PostgreSQL restart brings its own clu
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 import redis
+from dramatiq import Message
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,11 +22,13 @@ from handlers.broker import QUEUE
 from handlers.runtime import Runtime
 from workflow import migrate
 from workflow.db import make_engine
-from workflow.models import OutboxMessage, OutboxStatus, ProcessedMessage, Request, RequestEvent
+from workflow.models import OutboxMessage, OutboxStatus, Outcome, ProcessedMessage, Request, RequestEvent, utcnow
+from workflow.sweeps import sweep
 
 from .conftest import PASSWORD, build_world
-from .helpers import all_rows, count, get, submit, wait_for
+from .helpers import act, all_rows, count, get, submit, table_counts, wait_for
 from .services import PostgresCluster, Process, RedisServer, cli_env
+from .test_webhooks import Receiver
 from .web.conftest import Browser
 
 # How long Redis stays down while requests keep arriving (the issue asks for 30 s).
@@ -229,3 +233,62 @@ def test_postgresql_restarted_the_api_answers_503_and_recovers_without_a_restart
         runtime.stop()
     # Nothing written during the outage, nothing lost around it.
     assert [r.id for r in all_rows(runtime, Request, order=Request.id)] == [rid, again]
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def _visible(client, world, runtime, request_ids: list[int], receiver: Receiver, hook_id: int) -> dict:
+    """What the people and the outside world see: the requests, inboxes, outcome rows, the webhook's
+    deliveries and the POSTs its receiver got, and how many rows each table holds."""
+    return {
+        "requests": [get(client, world, "staff_a", f"/requests/{rid}") for rid in request_ids],
+        "mine": get(client, world, "resident_a", "/requests/mine"),
+        "inboxes": {user: get(client, world, user, "/notifications") for user in ("staff_a", "resident_a", "member_1")},
+        "outcomes": [{c.name: getattr(o, c.name) for c in Outcome.__table__.columns}
+                     for o in all_rows(runtime, Outcome, order=Outcome.id)],
+        "deliveries": get(client, world, "admin", f"/webhooks/{hook_id}/deliveries"),
+        "posts": [(r["path"], r["headers"]["x-shoubanping-delivery"], r["body"]) for r in receiver.requests],
+        "rows": table_counts(runtime),
+    }
+
+
+def test_every_message_delivered_again_changes_nothing(client, world, runtime, receiver):
+    """Every message the outbox carried in a request's life (routing, the outcome, a reminder, its
+    webhook delivery) delivered twice more through this run's broker, two copies at once, with the
+    same message ids: nobody sees anything change."""
+    hook = client.post("/api/v1/webhooks", json={"url": receiver.url("/all")}, headers=world.headers("admin")).json()
+    closed = submit(client, world, "resident_a", category="sanitation.corridor_clutter")["id"]
+    runtime.drain()
+    act(client, world, "member_1", closed, "claim")
+    act(client, world, "member_1", closed, "report_result", result="纸箱已清理。", hours=1.5)
+    act(client, world, "staff_a", closed, "verify", appraisal=4)
+    act(client, world, "resident_a", closed, "evaluation", satisfaction="satisfied", solved=True)
+    waiting = submit(client, world, "resident_a", category="disputes.noise")["id"]
+    runtime.drain()
+    # A noise complaint must be answered within 2 hours; at 85 % of that staff are reminded.
+    assert sweep(runtime.sessions, runtime.settings, now=utcnow() + timedelta(minutes=102)).reminded == 1
+    wait_for(lambda: [d["status"] for d in get(client, world, "admin", f"/webhooks/{hook['id']}/deliveries")]
+             == ["delivered"], what="the reminder's webhook delivery")
+    runtime.drain()
+    messages = all_rows(runtime, OutboxMessage, order=OutboxMessage.id)
+    assert {m.actor_name for m in messages} == {"route_request", "record_outcome", "send_notification",
+                                                "deliver_webhook"}
+    before = _visible(client, world, runtime, [closed, waiting], receiver, hook["id"])
+    assert len(before["outcomes"]) == 1 and len(before["posts"]) == 1
+    assert [n["kind"] for n in before["inboxes"]["staff_a"]] == ["deadline_respond"]
+
+    for message in messages:
+        for _ in range(2):
+            runtime.broker.enqueue(Message(queue_name=message.queue_name, actor_name=message.actor_name, args=(),
+                                           kwargs=dict(message.payload), options={}, message_id=message.message_id))
+    runtime.drain()
+    time.sleep(0.5)
+    runtime.drain()
+    assert _visible(client, world, runtime, [closed, waiting], receiver, hook["id"]) == before
