@@ -25,6 +25,7 @@ import dramatiq
 from dramatiq import Message
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.db import unit_of_work
@@ -222,6 +223,9 @@ class Relay:
                 break
             try:
                 self.publish_pending()
-            except Exception:  # database hiccup: log and try again on the next tick
+            except OperationalError as exc:  # the database is down or restarting: one line per pass
+                log.warning("outbox relay: database unavailable, retrying (%s)", str(exc.orig or exc).splitlines()[0])
+                time.sleep(min(self.interval, 1.0))
+            except Exception:  # anything else: log it whole and try again on the next tick
                 log.exception("outbox relay pass failed")
                 time.sleep(min(self.interval, 1.0))

@@ -25,7 +25,16 @@ from pathlib import Path
 import pytest
 
 REDIS_SERVER = "/usr/bin/redis-server"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _pg_bin() -> Path:
+    """PostgreSQL 15's binaries (the version CI runs), else the newest the Debian package installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if
+                   p.parts[-3].isdigit() else 0)
+    preferred = Path("/usr/lib/postgresql/15/bin")
+    return preferred if (preferred / "initdb").exists() or not found else found[-1].parent
+
+
+PG_BIN = _pg_bin()
 CLI = Path(sys.executable).with_name("shoubanping")
 
 
