@@ -122,9 +122,11 @@ def test_a_worker_killed_mid_message_its_message_comes_back_and_acts_once(settin
 
 
 def test_redis_stopped_for_30s_requests_are_accepted_and_each_is_routed_once_after(settings, redis_server, tmp_path):
-    """Stop Redis for REDIS_OUTAGE_SECONDS while residents keep submitting through the API: every
-    submission is accepted, the routing messages wait in the outbox, and once Redis is back (same
-    port, nothing restarted on our side) every request is routed, each exactly once."""
+    """Stop Redis for REDIS_OUTAGE_SECONDS, right after a burst of submissions and while residents
+    keep submitting through the API: every submission is accepted, the routing messages wait in the
+    outbox, and once Redis is back (same port, nothing restarted on our side) every request is
+    routed, each exactly once, also those whose messages may have been in Redis or in the worker's
+    hands at the stop."""
     settings = settings.model_copy(update={"redis_url": redis_server.url})
     api = Runtime(settings, worker=False).start()  # serve's side: the relay publishes, no worker
     worker = None
@@ -135,6 +137,8 @@ def test_redis_stopped_for_30s_requests_are_accepted_and_each_is_routed_once_aft
             before = [submit(client, world, "resident_a", category="disputes.noise")["id"] for _ in range(3)]
             wait_for(lambda: all(_routing_events(api, rid) for rid in before), what="routing before the outage")
 
+            # A burst right before the stop: the last of it may still be queued or in the worker's hands.
+            burst = [submit(client, world, "resident_b", category="disputes.noise")["id"] for _ in range(10)]
             redis_server.stop()
             stopped = time.monotonic()
             during = []
@@ -149,7 +153,7 @@ def test_redis_stopped_for_30s_requests_are_accepted_and_each_is_routed_once_aft
             redis_server.start()
             back = time.monotonic()
             after = submit(client, world, "resident_a", category="disputes.noise")["id"]
-            everything = [*before, *during, after]
+            everything = [*before, *burst, *during, after]
             wait_for(lambda: all(_routing_events(api, rid) for rid in everything), timeout=90, interval=0.2,
                      what="every request to be routed after Redis came back")
             recovered = time.monotonic() - back
@@ -161,8 +165,8 @@ def test_redis_stopped_for_30s_requests_are_accepted_and_each_is_routed_once_aft
         if worker is not None:
             worker.stop()
         api.stop()
-    print(f"{len(during)} requests during a {REDIS_OUTAGE_SECONDS}s outage ({pending} outbox rows pending), "
-          f"all routed {recovered:.1f}s after Redis came back")
+    print(f"{len(burst)} requests just before and {len(during)} during a {REDIS_OUTAGE_SECONDS}s outage "
+          f"({pending} outbox rows pending), all routed {recovered:.1f}s after Redis came back")
     assert all(_routing_events(api, rid) == ["route_to_community"] for rid in everything)
     routing = all_rows(api, OutboxMessage, OutboxMessage.actor_name == "route_request")
     assert len(routing) == len(everything)
