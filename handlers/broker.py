@@ -11,6 +11,9 @@ from dramatiq.middleware import CurrentMessage
 from workflow.settings import Settings
 
 QUEUE = "default"
+# How long a message that failed for good (its retries used up) stays in Redis's dead-letter queue,
+# to be read by an operator: dramatiq's default, seven days, set here so it does not change under us.
+DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -18,7 +21,12 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         client = redis.Redis.from_url(
             settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=15
         )
-        broker: dramatiq.Broker = RedisBroker(client=client, namespace=settings.redis_namespace)
+        broker: dramatiq.Broker = RedisBroker(
+            client=client, namespace=settings.redis_namespace,
+            heartbeat_timeout=int(settings.redis_heartbeat_timeout_seconds * 1000),
+            maintenance_chance=settings.redis_maintenance_chance,
+            dead_message_ttl=DEAD_MESSAGE_TTL_MS,
+        )
     else:
         broker = StubBroker()
         # The stub re-raises actor errors in join() by default; embedded mode retries like Redis does.

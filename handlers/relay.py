@@ -8,6 +8,10 @@ A row is marked sent only after the broker took it; if the process dies in betwe
 out again and the actor's processed-message guard absorbs the duplicate (as it does for a row that
 another process's relay finds in the instant between its commit and its hand-off). Several relays
 may run at once: on PostgreSQL each takes rows with SKIP LOCKED.
+
+A row the broker refused waits out a backoff (1, 2, 4 ... 30 s). Meanwhile each pass with nothing
+due tries the row due first, and the first message the broker takes again makes every held-back
+row due: after an outage everything goes out within a pass or two, not over the next 30 s.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import dramatiq
 from dramatiq import Message
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.db import unit_of_work
@@ -35,6 +40,11 @@ _OUTBOX = OutboxMessage.__table__
 _MARK_SENT = (update(_OUTBOX)
               .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == OutboxStatus.pending)
               .values(status=OutboxStatus.sent, sent_at=bindparam("now")))
+
+# Rows waiting out a backoff after failed publishes: due now.
+_RELEASE = (update(_OUTBOX)
+            .where(_OUTBOX.c.status == OutboxStatus.pending, _OUTBOX.c.available_at > bindparam("now"))
+            .values(available_at=bindparam("now")))
 
 
 class Relay:
@@ -55,11 +65,21 @@ class Relay:
         # Off after a failed publish from a committing thread, so that requests do not wait on a
         # broker that is down; on again once a pass of the relay's own got messages through.
         self._direct_ok = True
+        # On after a publish failed (and at start, for rows an earlier run left pending): rows wait
+        # out their backoff, so while it is on a pass with nothing due tries the pending row due
+        # first, and the first message the broker takes makes every held-back row due at once.
+        # Without it the rows of an outage trickled out over up to MAX_BACKOFF_SECONDS after the
+        # broker was back.
+        self._held_back = True
         # The rows a pass publishes: due, oldest first, a batch at a time, none another relay holds.
         self._due = (select(OutboxMessage)
                      .where(OutboxMessage.status == OutboxStatus.pending,
                             OutboxMessage.available_at <= bindparam("now"))
                      .order_by(OutboxMessage.id).limit(batch).with_for_update(skip_locked=True))
+        # The row a pass tries when none is due while rows are held back: whether the broker is back.
+        self._probe = (select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.pending)
+                       .order_by(OutboxMessage.available_at, OutboxMessage.id).limit(1)
+                       .with_for_update(skip_locked=True))
 
     def wake(self) -> None:
         self._wake.set()
@@ -110,6 +130,10 @@ class Relay:
             if done:  # published at commit: the broker has them
                 session.execute(_MARK_SENT, {"ids": done, "now": now})
             rows = session.scalars(self._due, {"now": now}).all()
+            if not rows and self._held_back:
+                rows = session.scalars(self._probe).all()
+                if not rows:
+                    self._held_back = False  # nothing pending anywhere
             with self._direct_lock:
                 publishing = set(self._direct)
             for row in rows:
@@ -124,17 +148,27 @@ class Relay:
                     row.available_at = now + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** (row.attempts - 1)))
                     log.warning("outbox: broker unavailable, %s kept pending (%s)", row.message_id, row.last_error)
                     failed = True
+                    self._held_back = True
                     break
                 row.status = OutboxStatus.sent
                 row.sent_at = now
                 published += 1
+        released = 0
+        if published and not failed and self._held_back:
+            # The broker took a message: it is back, and the rows waiting out a backoff go now (in a
+            # transaction of its own, so that it holds no row of the batch while it waits on others).
+            self._held_back = False
+            with unit_of_work(self.sessions) as session:
+                released = session.execute(_RELEASE, {"now": now}).rowcount or 0
+            if released:
+                log.info("outbox: the broker is back, %d held-back rows are due again", released)
         if done:
             with self._direct_lock:
                 for row_id in done:
                     self._direct.pop(row_id, None)
         if published and not failed:
             self._direct_ok = True
-        return published, failed, len(rows) == self.batch and not skipped
+        return published, failed, (len(rows) == self.batch and not skipped) or released > 0
 
     def recover_unprocessed(self) -> int:
         """Put back rows that were handed to a broker which kept them only in memory.
@@ -189,6 +223,9 @@ class Relay:
                 break
             try:
                 self.publish_pending()
-            except Exception:  # database hiccup: log and try again on the next tick
+            except OperationalError as exc:  # the database is down or restarting: one line per pass
+                log.warning("outbox relay: database unavailable, retrying (%s)", str(exc.orig or exc).splitlines()[0])
+                time.sleep(min(self.interval, 1.0))
+            except Exception:  # anything else: log it whole and try again on the next tick
                 log.exception("outbox relay pass failed")
                 time.sleep(min(self.interval, 1.0))

@@ -22,6 +22,16 @@ class Settings(BaseSettings):
         None, description="Redis URL for the dramatiq broker. Unset: embedded StubBroker + in-process worker."
     )
     redis_namespace: str = Field("shoubanping", description="Prefix of the dramatiq keys in Redis.")
+    # dramatiq's RedisBroker takes a worker for dead once its last heartbeat (any broker command it
+    # sends, about every 20 ms while it runs) is this old, and the queue maintenance that some
+    # commands run puts the messages that worker had fetched back on the queue. dramatiq's default
+    # is 60 s; a killed worker's message must be back within 30 s.
+    redis_heartbeat_timeout_seconds: float = Field(
+        10, ge=1, le=3600, description="Seconds without a heartbeat after which a worker is taken for dead and the "
+        "messages it had fetched are put back on the queue.")
+    redis_maintenance_chance: int = Field(
+        20_000, ge=1, le=1_000_000, description="Broker commands out of a million that also run the queue "
+        "maintenance (requeue the messages of dead workers, expire dead-lettered ones).")
     secret_key: str = Field(DEV_SECRET_KEY, description="Key for token hashing and signatures.")
     dev_mode: bool = Field(False, description="Allows the built-in secret key. Never in production.")
     timezone: str = Field("Asia/Shanghai", description="Local time zone for periods and deadlines.")
