@@ -361,6 +361,7 @@ def open311_client_revoke(client_id: int) -> None:
 @click.password_option(help="Prompted for when not given.")
 def create_account(username, display_name, role, community_id, street_id, unit_id, password) -> None:
     """Create an account, for example the first administrator."""
+    from workflow.access import Actor
     from workflow.commands import accounts
     from workflow.db import make_engine, make_session_factory, unit_of_work
     from workflow.errors import DomainError
@@ -371,7 +372,7 @@ def create_account(username, display_name, role, community_id, street_id, unit_i
         with unit_of_work(make_session_factory(engine)) as session:
             account = accounts.create_account(
                 session, username=username, password=password, display_name=display_name, role=role,
-                community_id=community_id, street_id=street_id, unit_id=unit_id,
+                community_id=community_id, street_id=street_id, unit_id=unit_id, by=Actor(role="operator"),
             )
             click.echo(f"created {account.role.value} {account.username} (id {account.id})")
     except DomainError as exc:
