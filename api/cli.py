@@ -10,17 +10,19 @@ import threading
 from contextlib import contextmanager
 
 import click
+from pydantic import ValidationError
 
-from workflow.settings import Settings, get_settings
+from workflow.settings import Settings, get_settings, problem
 
 DEMO_DB = "sqlite:///shoubanping-demo.db"
 
 
 def _settings(**overrides) -> Settings:
+    """The settings, or a one-line error (``Error: ...``, exit 1) that says what to fix."""
     try:
         return Settings(**overrides) if overrides else get_settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise click.ClickException(str(exc)) from exc
+    except ValidationError as exc:
+        raise click.ClickException(problem(exc)) from None
 
 
 def _logging(level: str) -> None:

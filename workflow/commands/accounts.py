@@ -268,8 +268,11 @@ def authenticate(session: Session, settings: Settings, token: str, *, now: datet
     if found is None:
         raise Unauthorized(_("Please log in again."), code="invalid_token")
     revoked_at, expires_at, account, member_id = found
-    if revoked_at is not None or expires_at <= now or not account.is_active:
+    if revoked_at is not None or not account.is_active:
         raise Unauthorized(_("Please log in again."), code="invalid_token")
+    if expires_at <= now:
+        raise Unauthorized(_("Your session has expired. Please log in again."), code="token_expired",
+                           details={"expired_at": expires_at.isoformat()})
     remember_member_id(session, account.id, member_id)
     return account
 
