@@ -8,8 +8,38 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from .helpers import get
+
+
+@pytest.fixture(autouse=True)
+def reference_data_restored(database):
+    """On PostgreSQL the seeded taxonomy and calendar are kept between tests: put back what these
+    tests change (categories and calendar days as they were before the test). Autouse fixtures are
+    torn down last, after the requests using the categories were emptied."""
+    if database["kind"] != "postgresql":
+        yield  # every SQLite test gets a fresh copy
+        return
+    engine = create_engine(database["url"])
+    columns = "code, name_zh, name_en, urgency, deadline_class, default_route, active, sort_order"
+    with engine.connect() as conn:
+        categories = [dict(r._mapping) for r in conn.execute(text(f"SELECT {columns} FROM categories"))]
+        days = [dict(r._mapping) for r in conn.execute(text("SELECT day, kind, name FROM calendar_days"))]
+    yield
+    with engine.begin() as conn:
+        codes = [c["code"] for c in categories]
+        conn.execute(text("DELETE FROM categories WHERE parent_id IS NOT NULL AND NOT (code = ANY(:codes))"),
+                     {"codes": codes})
+        conn.execute(text("DELETE FROM categories WHERE NOT (code = ANY(:codes))"), {"codes": codes})
+        for row in categories:
+            conn.execute(text("UPDATE categories SET name_zh = :name_zh, name_en = :name_en, urgency = :urgency, "
+                              "deadline_class = :deadline_class, default_route = :default_route, active = :active, "
+                              "sort_order = :sort_order WHERE code = :code"), row)
+        conn.execute(text("DELETE FROM calendar_days"))
+        if days:
+            conn.execute(text("INSERT INTO calendar_days (day, kind, name) VALUES (:day, :kind, :name)"), days)
+    engine.dispose()
 
 
 def _call(client, world, user: str, method: str, path: str, expect: int, body=None):
