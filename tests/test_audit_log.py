@@ -285,3 +285,18 @@ def test_the_audit_log_is_for_admins_and_cannot_be_changed_through_the_api(clien
             response = client.request(method, f"/api/v1{path}", json={}, headers=world.headers("admin"))
             assert response.status_code in (404, 405), (method, path, response.status_code)
     assert get(client, world, "admin", "/admin/audit", action="calendar.") == [entry]
+
+
+def test_code_cannot_change_or_delete_an_entry(client, world, runtime):
+    from workflow.audit import AppendOnly
+    from workflow.db import unit_of_work
+    from workflow.models import AuditEntry
+
+    _call(client, world, "admin", "PUT", "/admin/calendar/2026-10-08", 200, {"kind": "holiday", "name": "国庆节"})
+    (entry,) = get(client, world, "admin", "/admin/audit", action="calendar.")
+    for change in (lambda session, row: setattr(row, "target", "calendar_day:2026-10-09"),
+                   lambda session, row: session.delete(row)):
+        with pytest.raises(AppendOnly), unit_of_work(runtime.sessions) as session:
+            change(session, session.get(AuditEntry, entry["id"]))
+            session.flush()
+    assert get(client, world, "admin", "/admin/audit", action="calendar.") == [entry]

@@ -15,11 +15,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .access import Actor
 from .models import AuditEntry
+
+
+class AppendOnly(RuntimeError):
+    """Code tried to change or delete an audit entry: a bug, never a user's error."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _append_only(_mapper, _connection, entry: AuditEntry) -> None:
+    raise AppendOnly(f"audit entry {entry.id} may not be changed or deleted")
 
 
 def record(session: Session, actor: Actor, action: str, target: str, at: datetime,
