@@ -11,14 +11,14 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from workflow import replay
+from workflow import replay, sweeps
 from workflow.db import unit_of_work
-from workflow.models import Request, RequestEvent
+from workflow.models import Request, RequestEvent, utcnow
 from workflow.simulate import CityShape, simulate
 
 from .helpers import act, get, in_community, submit
@@ -160,6 +160,16 @@ def test_requests_made_through_the_api_replay_to_their_stored_state(client, worl
     assert states["rejected"].closed_at is not None
     assert states["inspection"].reporter_id is None and states["inspection"].collector_id == world.ids["staff_a"]
     assert states["visit"].channel == "visit" and states["visit"].community_id == world.ids["community_A"]
+
+    # A month later the deadline sweeper has acted on whatever was left open (escalations, the
+    # overdue claim, expired evaluation windows): the histories still give the stored state.
+    report = sweeps.sweep(runtime.sessions, runtime.settings, now=utcnow() + timedelta(days=30))
+    runtime.drain()
+    assert report.escalated and report.expired and report.overdue
+    with unit_of_work(runtime.sessions) as session:
+        assert [d.text() for d in replay.verify(session)] == []
+        swept = Counter(session.scalars(select(RequestEvent.trigger).where(RequestEvent.actor_role == "sweeper")))
+    assert swept["escalate"] and swept["expire"]
 
 
 def test_rows_changed_without_their_events_are_reported(client, world, runtime):
