@@ -12,11 +12,18 @@ worker``; without it each process runs its own embedded worker on the shared SQL
 from __future__ import annotations
 
 from fastapi import FastAPI
+from pydantic import ValidationError
 
-from workflow.settings import get_settings
+from workflow.settings import get_settings, problem
 
 from .app import create_app
 
 
 def create() -> FastAPI:
-    return create_app(get_settings())
+    """The app, or an exit with one line on standard error that says which setting to fix (a
+    built-in or too short secret key outside dev mode, for instance), not a traceback."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        raise SystemExit(f"shoubanping: {problem(exc)}") from None
+    return create_app(settings)

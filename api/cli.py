@@ -10,17 +10,19 @@ import threading
 from contextlib import contextmanager
 
 import click
+from pydantic import ValidationError
 
-from workflow.settings import Settings, get_settings
+from workflow.settings import Settings, get_settings, problem
 
 DEMO_DB = "sqlite:///shoubanping-demo.db"
 
 
 def _settings(**overrides) -> Settings:
+    """The settings, or a one-line error (``Error: ...``, exit 1) that says what to fix."""
     try:
         return Settings(**overrides) if overrides else get_settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise click.ClickException(str(exc)) from exc
+    except ValidationError as exc:
+        raise click.ClickException(problem(exc)) from None
 
 
 def _logging(level: str) -> None:
@@ -219,6 +221,47 @@ def scores_reproduce(period: str) -> None:
         sys.exit(1)
 
 
+@main.group()
+def audit() -> None:
+    """Audit: check stored state against the history that should have produced it."""
+
+
+@audit.command("verify")
+@click.option("--request", "request_ids", multiple=True, type=click.IntRange(1, 2_147_483_647),
+              help="Check only this request (repeatable) [default: every request].")
+@click.option("--show", default=50, show_default=True, type=click.IntRange(0),
+              help="Print at most this many differences.")
+def audit_verify(request_ids: tuple[int, ...], show: int) -> None:
+    """Replay every request's events from nothing and compare the state they give (status, community
+    and street, route, merge, reopen count, supervision, key times, claims) with the stored rows.
+    Prints each request whose stored state differs from its history and exits 1 if there is any."""
+    from sqlalchemy import func, select
+
+    from workflow import replay
+    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.models import Request
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    differences = 0
+    requests: set[int] = set()
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            checked = len(request_ids) if request_ids else session.scalar(select(func.count()).select_from(Request))
+            for difference in replay.verify(session, list(request_ids) if request_ids else None):
+                differences += 1
+                requests.add(difference.request_id)
+                if differences <= show:
+                    click.echo(difference.text())
+    finally:
+        engine.dispose()
+    if differences > show:
+        click.echo(f"... and {differences - show} more differences")
+    click.echo(f"checked {checked} requests: {len(requests)} differ from their history")
+    if differences:
+        sys.exit(1)
+
+
 @main.command("demo")
 def demo_command() -> None:
     """Seed the demo city into the configured database (which must be empty): two simulated streets
@@ -320,6 +363,7 @@ def open311_client_revoke(client_id: int) -> None:
 @click.password_option(help="Prompted for when not given.")
 def create_account(username, display_name, role, community_id, street_id, unit_id, password) -> None:
     """Create an account, for example the first administrator."""
+    from workflow.access import Actor
     from workflow.commands import accounts
     from workflow.db import make_engine, make_session_factory, unit_of_work
     from workflow.errors import DomainError
@@ -330,7 +374,7 @@ def create_account(username, display_name, role, community_id, street_id, unit_i
         with unit_of_work(make_session_factory(engine)) as session:
             account = accounts.create_account(
                 session, username=username, password=password, display_name=display_name, role=role,
-                community_id=community_id, street_id=street_id, unit_id=unit_id,
+                community_id=community_id, street_id=street_id, unit_id=unit_id, by=Actor(role="operator"),
             )
             click.echo(f"created {account.role.value} {account.username} (id {account.id})")
     except DomainError as exc:

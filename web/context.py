@@ -83,9 +83,11 @@ class WebCtx:
             if token:
                 try:
                     account = accounts.authenticate(session, self.settings, token)
-                except Unauthorized:
+                except Unauthorized as exc:
                     account = None
                     self.session.logout()
+                    if exc.code == "token_expired":  # say why they must log in again
+                        self.flash(exc.message, "error")
             if account is not None:
                 actor = Actor.of(session, account)
                 self.request.state.web_user = WebUser.of(account)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The key shipped with the code: good enough on a developer's laptop, refused anywhere else.
@@ -99,3 +99,14 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def problem(exc: ValidationError) -> str:
+    """What is wrong with the settings, on one line, for a person starting a process."""
+    parts = []
+    for error in exc.errors():
+        message = error.get("msg", "")
+        message = message.removeprefix("Value error, ")
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"SHOUBANPING_{where.upper()}: {message}" if where else message)
+    return "; ".join(parts) or str(exc).splitlines()[0]

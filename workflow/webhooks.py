@@ -29,11 +29,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from . import outbox
+from . import audit, outbox
 from .access import Actor
 from .errors import Forbidden, InvalidInput, NotFound
 from .i18n import _
-from .models import DeliveryStatus, Role, Webhook, WebhookDelivery
+from .models import DeliveryStatus, Role, Webhook, WebhookDelivery, utcnow
 from .repository import webhooks as repo
 from .settings import Settings
 
@@ -42,6 +42,8 @@ SECRET_MIN, SECRET_MAX = 16, 200
 MAX_KINDS = 50
 KIND = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 MAX_ERROR = 1000
+# What the audit log keeps of a webhook before and after a change (never its secret).
+AUDITED = ("url", "kinds", "active")
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -117,6 +119,8 @@ def register(session: Session, actor: Actor, *, url: str, secret: str | None = N
                       secret=generate_secret() if secret is None else check_secret(secret))
     session.add(webhook)
     session.flush()
+    audit.record(session, actor, "webhook.register", f"webhook:{webhook.id}", utcnow(),
+                 {"after": audit.snapshot(webhook, AUDITED)})
     return webhook, webhook.secret
 
 
@@ -126,6 +130,7 @@ def update(session: Session, actor: Actor, webhook_id: int, *, url: str | None =
     """Change a webhook. Everything is checked before anything changes. A given ``secret`` replaces
     the old one; ``rotate_secret`` without one generates a new one. Returns the new secret, if any."""
     webhook = get(session, actor, webhook_id, lock=True)
+    before = audit.snapshot(webhook, AUDITED)
     new_url = None if url is None else check_url(url)
     new_kinds = None if kinds is None else check_kinds(kinds)
     new_secret = check_secret(secret) if secret is not None else (generate_secret() if rotate_secret else None)
@@ -138,14 +143,21 @@ def update(session: Session, actor: Actor, webhook_id: int, *, url: str | None =
     if new_secret is not None:
         webhook.secret = new_secret
     session.flush()
+    details = audit.changes(before, audit.snapshot(webhook, AUDITED))
+    if new_secret is not None:
+        details["secret_replaced"] = True  # the secret itself never goes into the log
+    audit.record(session, actor, "webhook.update", f"webhook:{webhook.id}", utcnow(), details)
     return webhook, new_secret
 
 
 def deactivate(session: Session, actor: Actor, webhook_id: int) -> Webhook:
     """Deleting a webhook deactivates it: its delivery history stays readable."""
     webhook = get(session, actor, webhook_id, lock=True)
+    before = audit.snapshot(webhook, AUDITED)
     webhook.active = False
     session.flush()
+    audit.record(session, actor, "webhook.deactivate", f"webhook:{webhook.id}", utcnow(),
+                 audit.changes(before, audit.snapshot(webhook, AUDITED)))
     return webhook
 
 

@@ -45,7 +45,7 @@ def logout(ctx: Ctx = Depends(get_auth_ctx)):
 def signup(body: s.SignupIn, ctx: Ctx = Depends(get_ctx)):
     """A resident creates their own account."""
     with ctx.transaction(auth=False) as tx:
-        account = accounts.create_account(tx.session, role=Role.resident, **body.model_dump())
+        account = accounts.create_account(tx.session, role=Role.resident, by=accounts.SELF, **body.model_dump())
         return s.account_out(account)
 
 
@@ -63,5 +63,5 @@ def create_account(body: s.AccountIn, ctx: Ctx = Depends(get_auth_ctx)):
     street officers with their street, members with their home unit."""
     with ctx.transaction() as tx:
         require_admin(tx.actor)
-        account = accounts.create_account(tx.session, **body.model_dump())
+        account = accounts.create_account(tx.session, by=tx.actor, **body.model_dump())
         return s.account_out(account, Actor.of(tx.session, account))

@@ -200,7 +200,14 @@ def policy_in_force(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o
 def audit_log(action: str | None = Query(None, max_length=48, description="Only actions starting with this."),
               limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
               ctx: Ctx = Depends(get_auth_ctx)) -> list[o.AuditOut]:
-    """Policy changes, publications and republications, newest first."""
+    """Every change of policy-like configuration, newest first: scoring policies (`policy.`), score
+    recomputes, publications and republications (`scores.`), categories and their deadline classes
+    (`category.`), routing rules and their order (`rule.`), the working-day calendar (`calendar.`),
+    departments (`department.`), webhooks (`webhook.`), accounts (`account.`), members'
+    registrations (`registration.`), claim limits (`member.`), responsibility zones (`zone.`) and
+    Open311 client keys (`open311_client.`). Each entry names who (`actor_id`, `actor_role`), when
+    (`at`), what (`action`, `target`) and, in `details`, the values `before` and `after` that changed
+    (never a secret or key). Entries are never edited or deleted."""
     with ctx.transaction() as tx:
         require_admin(tx.actor)
         return [{"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id, "actor_role": e.actor_role,

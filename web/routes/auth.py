@@ -98,7 +98,7 @@ def signup(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ct
     try:
         with ctx.transaction(auth=False) as tx:
             account = accounts.create_account(
-                tx.session, role=Role.resident, username=values["username"], password=password,
+                tx.session, role=Role.resident, by=accounts.SELF, username=values["username"], password=password,
                 display_name=values["display_name"], phone=values["phone"] or None,
                 community_id=forms.integer(form, "community_id") if values["community_id"] else None)
             token, _row = accounts.issue_token(tx.session, ctx.settings, account)

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..access import Actor, remember_member_id, require_admin
 from ..errors import Conflict, DomainError, InvalidInput, TooManyRequests, Unauthorized
 from ..i18n import _
@@ -43,6 +44,7 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _ARGON2 = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 MIN_PASSWORD = 8
+SELF = "self"  # create_account(by=SELF): the account made itself (a resident's sign-up)
 
 
 def _argon2(fn, *args):
@@ -69,7 +71,11 @@ def create_account(
     phone: str | None = None,
     unit_id: int | None = None,
     password_hash: str | None = None,
+    by: Actor | str | None = None,
 ) -> Account:
+    """A new account. ``by`` is who made it, for the audit log: an admin, the operator at the
+    command line (``Actor(role="operator")``), or :data:`SELF` for a resident signing up. Seeding
+    and tests leave it out and write no entry."""
     role = Role(role)
     if role == Role.client:
         raise InvalidInput(_("Open311 client accounts are made by issuing a client key, not by hand."),
@@ -116,9 +122,19 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    member = None
     if role == Role.member:
-        session.add(Member(account_id=account.id, unit_id=unit_id))
+        member = Member(account_id=account.id, unit_id=unit_id)
+        session.add(member)
         session.flush()
+    if by is not None:
+        if by == SELF:
+            by = Actor(role=account.role.value, account_id=account.id)
+        after = audit.snapshot(account, ("username", "display_name", "role", "community_id", "street_id", "is_active"))
+        if member is not None:
+            after["unit_id"] = unit_id
+        audit.record(session, by, "account.create", f"account:{account.id}", account.created_at or utcnow(),
+                     {"after": after})
     return account
 
 
@@ -252,8 +268,11 @@ def authenticate(session: Session, settings: Settings, token: str, *, now: datet
     if found is None:
         raise Unauthorized(_("Please log in again."), code="invalid_token")
     revoked_at, expires_at, account, member_id = found
-    if revoked_at is not None or expires_at <= now or not account.is_active:
+    if revoked_at is not None or not account.is_active:
         raise Unauthorized(_("Please log in again."), code="invalid_token")
+    if expires_at <= now:
+        raise Unauthorized(_("Your session has expired. Please log in again."), code="token_expired",
+                           details={"expired_at": expires_at.isoformat()})
     remember_member_id(session, account.id, member_id)
     return account
 

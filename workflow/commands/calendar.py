@@ -12,15 +12,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..access import Actor
 from ..errors import InvalidInput, NotFound
 from ..i18n import _
-from ..models import CalendarDay, DayKind
+from ..models import CalendarDay, DayKind, utcnow
 from ..repository import places
 from .taxonomy import enum_field, require_admin
 
 MAX_NAME = 64
 MIN_YEAR, MAX_YEAR = 2000, 2100
+AUDITED = ("kind", "name")
 
 
 def listed(session: Session, actor: Actor, year: int) -> list[CalendarDay]:
@@ -54,12 +56,15 @@ def set_day(session: Session, actor: Actor, day: date, kind: Any, name: Any = ""
         raise InvalidInput(_("{field} is longer than {limit} characters.", field="name", limit=MAX_NAME),
                            code="text_too_long", details={"field": "name", "limit": MAX_NAME})
     row = places.calendar_day(session, day)
+    before = audit.snapshot(row, AUDITED) if row is not None else {}
     if row is None:
         row = CalendarDay(day=day)
         session.add(row)
     row.kind = kind
     row.name = name
     session.flush()
+    audit.record(session, actor, "calendar.set", f"calendar_day:{day.isoformat()}", utcnow(),
+                 {"before": before or None, "after": audit.snapshot(row, AUDITED)})
     return row
 
 
@@ -69,5 +74,7 @@ def remove_day(session: Session, actor: Actor, day: date) -> None:
     row = places.calendar_day(session, day)
     if row is None:
         raise NotFound(_("{day} is not listed in the calendar.", day=day.isoformat()), code="calendar_day_not_found")
+    before = audit.snapshot(row, AUDITED)
     session.delete(row)
     session.flush()
+    audit.record(session, actor, "calendar.remove", f"calendar_day:{day.isoformat()}", utcnow(), {"before": before})

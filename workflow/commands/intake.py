@@ -127,7 +127,8 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
     session.flush()
     photo_ids = photo_cmds.attach(session, actor, sub.photo_ids, request.id, "report")
     requests_repo.add_event(session, request.id, "submit", None, Status.submitted.value, actor, "",
-                            {"channel": channel.value, "category": category.code, "photo_ids": photo_ids}, now)
+                            {"channel": channel.value, "category": category.code, "community_id": community.id,
+                             "photo_ids": photo_ids}, now)
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
     session.flush()
     return request

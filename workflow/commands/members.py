@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..access import Actor, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
@@ -43,6 +44,8 @@ def register(session: Session, actor: Actor, community_id: int, *, now: datetime
                                 registered_at=now or utcnow())
     session.add(registration)
     session.flush()
+    audit.record(session, actor, "registration.create", f"member:{actor.member_id}", registration.registered_at,
+                 {"after": {"community_id": community_id, "status": RegistrationStatus.active.value}})
     return registration
 
 
@@ -55,6 +58,9 @@ def end_registration(session: Session, actor: Actor, community_id: int, *, now: 
     registration.ended_at = now or utcnow()
     # Zones in a community one has left would hold new tasks for nobody.
     zones_repo.remove_member_zones(session, actor.member_id, community_id)
+    audit.record(session, actor, "registration.end", f"member:{actor.member_id}", registration.ended_at,
+                 {"before": {"community_id": community_id, "status": RegistrationStatus.active.value},
+                  "after": {"community_id": community_id, "status": RegistrationStatus.ended.value}})
     return registration
 
 
@@ -79,8 +85,11 @@ def set_claim_limit(session: Session, actor: Actor, member_id: int, limit: int |
     if limit is not None and not (whole and 1 <= limit <= MAX_CLAIM_LIMIT):
         raise InvalidInput(_("A claim limit is a whole number from 1 to {limit}.", limit=MAX_CLAIM_LIMIT),
                            code="invalid_claim_limit", details={"field": "claim_limit"})
+    before = member.claim_limit
     member.claim_limit = limit
     session.flush()
+    audit.record(session, actor, "member.claim_limit", f"member:{member.id}", utcnow(),
+                 {"before": {"claim_limit": before}, "after": {"claim_limit": limit}})
     return member
 
 

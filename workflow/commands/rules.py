@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import routing
+from .. import audit, routing
 from .. import rules as engine
 from ..access import Actor
 from ..errors import Forbidden, InvalidInput, NotFound
@@ -28,6 +28,8 @@ RULE_FIELDS = {"name", "enabled", "position", "target", *engine.CONDITIONS}
 # Condition → (what its items are, the code for an item that does not exist).
 ID_CONDITIONS = {"street_ids": "street", "community_ids": "community", "grid_ids": "grid", "building_ids": "building"}
 DRY_RUN_ROLES = {Role.admin, Role.staff, Role.street_officer, Role.secretary}
+# What the audit log keeps of a rule before and after a change.
+AUDITED = ("name", "enabled", "position", "target", *engine.CONDITIONS)
 
 
 def create_rule(session: Session, actor: Actor, fields: dict[str, Any]) -> RoutingRule:
@@ -46,6 +48,8 @@ def create_rule(session: Session, actor: Actor, fields: dict[str, Any]) -> Routi
     )
     session.add(rule)
     session.flush()
+    audit.record(session, actor, "rule.create", f"routing_rule:{rule.id}", rule.created_at or utcnow(),
+                 {"after": audit.snapshot(rule, AUDITED)})
     return rule
 
 
@@ -54,17 +58,23 @@ def update_rule(session: Session, actor: Actor, rule_id: int, fields: dict[str, 
     require_admin(actor)
     known_fields(fields, RULE_FIELDS)
     rule = _get(session, rule_id)
+    before = audit.snapshot(rule, AUDITED)
     for key, value in _validate(session, fields, rule_id=rule.id).items():
         setattr(rule, key, value)
     rule.updated_at = utcnow()
     session.flush()
+    audit.record(session, actor, "rule.update", f"routing_rule:{rule.id}", rule.updated_at,
+                 audit.changes(before, audit.snapshot(rule, AUDITED)))
     return rule
 
 
 def delete_rule(session: Session, actor: Actor, rule_id: int) -> None:
     require_admin(actor)
-    session.delete(_get(session, rule_id))
+    rule = _get(session, rule_id)
+    before = audit.snapshot(rule, AUDITED)
+    session.delete(rule)
     session.flush()
+    audit.record(session, actor, "rule.delete", f"routing_rule:{rule_id}", utcnow(), {"before": before})
 
 
 def reorder_rules(session: Session, actor: Actor, ids: Any) -> list[RoutingRule]:
@@ -77,6 +87,7 @@ def reorder_rules(session: Session, actor: Actor, ids: Any) -> list[RoutingRule]
             _("The new order must list every rule id exactly once: {ids}.", ids=", ".join(map(str, sorted(existing)))),
             code="not_a_permutation", details={"field": "ids", "expected": sorted(existing)},
         )
+    before = [r.id for r in sorted(existing.values(), key=lambda r: r.position)]
     # Positions are unique, so move every rule out of the way before giving the final ones.
     for index, rule_id in enumerate(ids, start=1):
         existing[rule_id].position = -index
@@ -85,6 +96,8 @@ def reorder_rules(session: Session, actor: Actor, ids: Any) -> list[RoutingRule]
         existing[rule_id].position = index
         existing[rule_id].updated_at = utcnow()
     session.flush()
+    audit.record(session, actor, "rule.reorder", "routing_rules", utcnow(),
+                 {"before": {"order": before}, "after": {"order": list(ids)}})
     return [existing[i] for i in ids]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import lifecycle
+from .. import audit, lifecycle
 from ..access import Actor, can_view
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
@@ -62,6 +62,8 @@ def create_department(session: Session, actor: Actor, name: Any, street_id: int 
     department = Department(street_id=street, name=name, active=True)
     session.add(department)
     session.flush()
+    audit.record(session, actor, "department.create", f"department:{department.id}", utcnow(),
+                 {"after": audit.snapshot(department, ("street_id", "name", "active"))})
     return department
 
 

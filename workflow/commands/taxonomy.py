@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import attributes as attribute_rules
+from .. import audit
 from ..access import Actor
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
-from ..models import Category, DeadlineClass, Role, Route, Urgency
+from ..models import Category, DeadlineClass, Role, Route, Urgency, utcnow
 from ..repository import places
 
 TOP_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -37,6 +38,9 @@ CREATE_FIELDS = {"code", "parent", "name_zh", "name_en", "urgency", "deadline_cl
                  "attributes"}
 UPDATE_FIELDS = {"name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order", "active",
                  "attributes"}
+# What the audit log keeps of a category before and after a change.
+AUDITED = ("code", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "active", "sort_order",
+           "attributes")
 
 
 # --- shared by the administration commands --------------------------------------------------------
@@ -133,6 +137,8 @@ def create_category(session: Session, actor: Actor, fields: dict[str, Any]) -> C
     )
     session.add(category)
     session.flush()
+    audit.record(session, actor, "category.create", f"category:{category.code}", utcnow(),
+                 {"after": audit.snapshot(category, AUDITED)})
     return category
 
 
@@ -141,6 +147,7 @@ def update_category(session: Session, actor: Actor, code: str, fields: dict[str,
     require_admin(actor)
     known_fields(fields, UPDATE_FIELDS)
     category = _get(session, code)
+    before = audit.snapshot(category, AUDITED)
     for key, limit in NAME_LIMITS.items():
         if key in fields:
             setattr(category, key, text_field(fields, key, limit))
@@ -159,6 +166,8 @@ def update_category(session: Session, actor: Actor, code: str, fields: dict[str,
         # Answers already given stay with their requests; questions since removed show under their code.
         category.attributes = _attributes(fields["attributes"], category.parent_id is None)
     session.flush()
+    audit.record(session, actor, "category.update", f"category:{category.code}", utcnow(),
+                 audit.changes(before, audit.snapshot(category, AUDITED)))
     return category
 
 
@@ -177,8 +186,10 @@ def delete_category(session: Session, actor: Actor, code: str) -> None:
             code="category_in_use",
             details={"requests": used_by, "children": subcategories, "rule_ids": rules},
         )
+    before = audit.snapshot(category, AUDITED)
     session.delete(category)
     session.flush()
+    audit.record(session, actor, "category.delete", f"category:{code}", utcnow(), {"before": before})
 
 
 def _given(fields: dict[str, Any], key: str, default: Any) -> Any:

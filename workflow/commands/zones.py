@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..access import Actor, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
-from ..models import Building, Grid, Member, ResponsibilityZone, Role
+from ..models import Building, Grid, Member, ResponsibilityZone, Role, utcnow
 from ..repository import zones as repo
+
+AUDITED = ("id", "community_id", "grid_id", "building_id")
 
 
 def _staff_of(actor: Actor) -> int:
@@ -34,6 +37,8 @@ def assign(session: Session, actor: Actor, member_id: int, *, grid_id: int | Non
                               building_id=building_id)
     session.add(zone)
     session.flush()
+    audit.record(session, actor, "zone.assign", f"member:{member_id}", utcnow(),
+                 {"after": audit.snapshot(zone, AUDITED)})
     return zone
 
 
@@ -42,8 +47,10 @@ def remove(session: Session, actor: Actor, member_id: int, zone_id: int) -> None
     zone = session.get(ResponsibilityZone, zone_id)
     if zone is None or zone.member_id != member_id or zone.community_id != community_id:
         raise NotFound(_("Zone {id} does not exist.", id=zone_id), code="zone_not_found")
+    before = audit.snapshot(zone, AUDITED)
     session.delete(zone)
     session.flush()
+    audit.record(session, actor, "zone.remove", f"member:{member_id}", utcnow(), {"before": before})
 
 
 def community_members(session: Session, actor: Actor):

@@ -209,7 +209,7 @@ class MemberScore(Base):
 
 
 class AuditEntry(Base):
-    """Who changed a policy, published or republished scores, and when. Never updated."""
+    """Who changed what, when, with the values before and after (workflow.audit). Never updated."""
 
     __tablename__ = "audit_log"
 

@@ -268,7 +268,7 @@ class Lives:
         self.prune_before = datetime.min.replace(tzinfo=UTC)
         self._dates: dict[int, dict] = {}
         self.pending = 0
-        self._submits: dict[tuple[str, str], RawJson] = {}
+        self._submits: dict[tuple[str, str, int], RawJson] = {}
         self._router_data: dict[tuple[str, str], RawJson] = {}
         self._events = self.rows["request_events"]
         self._event_ids = self.ids["request_events"]
@@ -278,11 +278,12 @@ class Lives:
     def _id(self, table: str) -> int:
         return next(self.ids[table])
 
-    def _submit_data(self, channel: str, category: str) -> RawJson:
-        key = (channel, category)
+    def _submit_data(self, channel: str, category: str, community_id: int) -> RawJson:
+        key = (channel, category, community_id)
         data = self._submits.get(key)
         if data is None:
-            data = self._submits[key] = _json({"channel": channel, "category": category, "photo_ids": []})
+            data = self._submits[key] = _json({"channel": channel, "category": category,
+                                               "community_id": community_id, "photo_ids": []})
         return data
 
     def _choice(self, seq):
@@ -368,7 +369,7 @@ class Lives:
         r.claims, r.calls, r.actions = [], [], set()
         r.visits = r.street_visits = 0
         self._event(r, "submit", None, "submitted", r.collector_id, COLLECTOR_ROLE[channel], "",
-                    self._submit_data(channel, cat.code), at)
+                    self._submit_data(channel, cat.code, community.id), at)
         try:
             if tail is None:
                 self._life(r)
@@ -490,18 +491,22 @@ class Lives:
         self._route(r, t, route, None, "router", "", data)
         return t
 
-    def _sweep_escalation(self, r: Req, before: datetime):
-        """(when, which, due) if the sweeper escalates before ``before``: a respond deadline with no
-        response yet, or the round's resolve deadline, not escalated for already."""
-        due = which = None
+    def _sweep_escalation(self, r: Req, since: datetime, before: datetime):
+        """(when, which, due) if the sweeper escalates the request, which has waited where it is
+        since ``since``, before ``before``: for a respond deadline with no response yet, or the
+        round's resolve deadline, not escalated for already. The sweep that acts is the first one
+        after the deadline, or the first one after ``since`` for a deadline that passed while the
+        sweeper could not escalate (the task was claimed, the street office had it). With both
+        deadlines passed, the sweeper looks at the respond deadline first."""
+        passed = []
         if r.responded_at is None and r.respond_by is not None and ("escalate_respond", r.respond_by) not in r.actions:
-            due, which = r.respond_by, "respond"
-        if r.resolve_by is not None and ("escalate_resolve", r.resolve_by) not in r.actions \
-                and (due is None or r.resolve_by < due):
-            due, which = r.resolve_by, "resolve"
-        if due is None:
+            passed.append((max(r.respond_by, since), 0, "respond", r.respond_by))
+        if r.resolve_by is not None and ("escalate_resolve", r.resolve_by) not in r.actions:
+            passed.append((max(r.resolve_by, since), 1, "resolve", r.resolve_by))
+        if not passed:
             return None
-        at = due + self._jitter()
+        start, _order, which, due = min(passed)
+        at = start + self._jitter()
         return (at, which, due) if at < before else None
 
     def _sweeper_escalates(self, r: Req, at: datetime, which: str, due: datetime) -> datetime:
@@ -521,7 +526,7 @@ class Lives:
         r.visits += 1
         staff = self._choice(r.place.staff)
         at = t + self._reaction(r)
-        early = self._sweep_escalation(r, at)
+        early = self._sweep_escalation(r, t, at)
         if early is not None:
             return self._sweeper_escalates(r, *early)
         first = r.visits == 1
@@ -652,11 +657,11 @@ class Lives:
         if u < 0.025:
             staff_act, staff_at = ("withdraw" if u < 0.015 else "escalate"), t + timedelta(hours=rng.uniform(1, 8))
         withdraw_at = r.claim_by + self._jitter()
-        if claim_at < min(staff_at, withdraw_at) and self._sweep_escalation(r, claim_at) is None:
+        if claim_at < min(staff_at, withdraw_at) and self._sweep_escalation(r, t, claim_at) is None:
             if self._claim_episode(r, claim_at):
                 return r.updated_at
         first = min(staff_at, withdraw_at)
-        early = self._sweep_escalation(r, first)
+        early = self._sweep_escalation(r, t, first)
         if early is not None:
             return self._sweeper_escalates(r, *early)
         if staff_at < withdraw_at:
