@@ -127,6 +127,18 @@ def client(runtime):
 
 
 @pytest.fixture
+def receiver():
+    """A webhook receiver on loopback (tests/test_webhooks.py's Receiver), for the webhook and fault tests."""
+    from tests.test_webhooks import Receiver
+
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
 def browser_factory(runtime, world):
     """Logged-out page browsers (tests/web/conftest.py's Browser) on one app, one per person acting
     at once; shared by the page tests and the Open311 admin tests."""

@@ -239,15 +239,6 @@ def test_postgresql_restarted_the_api_answers_503_and_recovers_without_a_restart
     assert [r.id for r in all_rows(runtime, Request, order=Request.id)] == [rid, again]
 
 
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
 def _visible(client, world, runtime, request_ids: list[int], receiver: Receiver, hook_id: int) -> dict:
     """What the people and the outside world see: the requests, inboxes, outcome rows, the webhook's
     deliveries and the POSTs its receiver got, and how many rows each table holds."""

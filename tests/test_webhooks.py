@@ -77,13 +77,6 @@ class Receiver:
             return [r for r in self.requests if r["path"] == path]
 
 
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
 
 
 def register(client, world, expect: int = 201, user: str = "admin", **body) -> dict:
