@@ -63,6 +63,19 @@ def serial() -> int:
 
 
 @dataclass
+class Call:
+    """One cell's call: where, with what, and as whom when not the role's own login."""
+
+    path: str
+    json: Any = None
+    params: dict | None = None
+    data: dict | None = None
+    files: Any = None
+    token: str | None = None  # API: a token other than the role's own (a call that revokes it)
+    fresh_browser: bool = False  # pages: a browser of its own (a call that ends or replaces the login)
+
+
+@dataclass
 class Env:
     runtime: Runtime
     app: Any
@@ -273,6 +286,22 @@ class Env:
     def unit(self, name: str) -> int:
         with unit_of_work(self.runtime.sessions) as session:
             return session.scalar(select(Unit.id).where(Unit.name == name))
+
+    def set_registration(self, username: str, community_id: int, *, active: bool) -> None:
+        """Make ``username``'s registration with ``community_id`` active or ended, whichever it is now."""
+        from workflow.access import is_registered
+
+        actor = self.actor(username)
+        with unit_of_work(self.runtime.sessions) as session:
+            now = is_registered(session, actor.member_id, community_id)
+            if active and not now:
+                members.register(session, actor, community_id)
+            elif now and not active:
+                members.end_registration(session, actor, community_id)
+
+    def call_form(self, scope: str) -> Call:
+        rid, call = self.whistle_call(scope)
+        return Call(f"/requests/{rid}/calls/{call}/response", data={"response": "已到场处置"})
 
     def tracking_code(self, scope: str) -> str:
         return tracking.code_for(self.settings, self.request(scope, "community"))

@@ -27,28 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
 from api.app import create_app
 from workflow.settings import Settings
 
-from .authz_world import ACCOUNT, CODE, PNG, ROLES, Env, close_env, open_env, row_counts, serial
+from .authz_world import ACCOUNT, CODE, PNG, ROLES, Call, Env, close_env, open_env, row_counts, serial
 
 PERIOD = "2026-09"  # an ended month: its scores are computed when first read
 S1 = {"jurisdiction_id": "S1"}  # Open311 serves two streets here
-
-
-@dataclass
-class Call:
-    path: str
-    json: Any = None
-    params: dict | None = None
-    data: dict | None = None
-    files: Any = None
-    token: str | None = None  # API: a token other than the role's own (a call that revokes it)
-    fresh_browser: bool = False  # pages: a browser of its own (a call that ends or replaces the login)
 
 
 Build = Callable[[Env, str, str], Call]
@@ -460,12 +449,15 @@ def run_row(env: Env, row: Row, page: bool) -> None:
             expected = row.expect[role][0 if scope == "own" else 1]
             call = row.build(env, role, scope)
             writes = row.method != "GET"
+            if page:  # logged in, and the form's CSRF token read, before anything is counted
+                browser = env.browser(role, fresh=call.fresh_browser)
+                csrf = browser.csrf() if writes else None
             before = None
             if writes and expected != "ok":
                 env.runtime.drain()
                 before = row_counts(env.runtime)
             if page:
-                response = _page_call(env, row, role, call)
+                response = _page_call(browser, row, call, csrf)
                 match = CODE.search(response.text or "")
                 code = match.group(1) if match else None
             else:
@@ -492,11 +484,10 @@ def _api_code(response) -> str | None:
     return body.get("error", {}).get("code") if isinstance(body, dict) else None
 
 
-def _page_call(env: Env, row: Row, role: str, call: Call):
-    browser = env.browser(role, fresh=call.fresh_browser)
+def _page_call(browser, row: Row, call: Call, csrf: str | None):
     if row.method == "GET":
         return browser.client.get(call.path, params=call.params, follow_redirects=False)
-    data = {"csrf_token": browser.csrf(), **(call.data or {})}
+    data = {"csrf_token": csrf, **(call.data or {})}
     return browser.client.post(call.path, data=data, files=call.files, follow_redirects=False)
 
 
@@ -518,3 +509,204 @@ def test_every_api_operation_has_a_row():
     assert len(rows) == len(API_ROWS), "an operation has two rows"
     assert operations - rows == set(), "operations whose authorization the matrix does not decide"
     assert rows - operations == set(), "rows naming operations that no longer exist"
+
+
+# --- the pages ---------------------------------------------------------------------------------------
+
+W = "403 wrong_role"
+L = "login"
+FORM = "403 form"
+PAGE_OK = X("ok", "ok", "ok", "ok", "ok", "ok", "ok")
+# Who may see a request, from README "The API" / DESIGN.md §1: the reporting resident; members, once it
+# is on the task board of a community they are registered with (or they claimed it); staff, street
+# officers and secretaries, inside their community or street; admins, all.
+PUBLISHED = {"open_task", "claimed", "verifying", "resolved", "closed"}
+
+
+def sees(role: str, scope: str, state: str) -> bool:
+    if role == "admin":
+        return True
+    if role == "member":
+        return scope == "own" and state in PUBLISHED
+    return role != "anonymous" and scope == "own"
+
+
+def on_page(api_cells: dict, state: str | Callable[[str], str]) -> dict:
+    """A page act's cells from its API cells: a login instead of 401, and a refusal shown beside the
+    form on the request page to whoever may see the request, or the 404 page to whoever may not."""
+    out = {}
+    for role, cells in api_cells.items():
+        chosen = state(role) if callable(state) else state
+        row = []
+        for scope, cell in zip(("own", "other"), cells, strict=True):
+            if cell == "401":
+                cell = L
+            elif cell.startswith("403 "):
+                cell = FORM if sees(role, scope, chosen) else NF
+            row.append(cell)
+        out[role] = tuple(row)
+    return out
+
+
+def page(op: str, expect: dict, build: Build, *, scoped: bool = True, variant: str = "") -> Row:
+    return Row(op, expect, build, scoped, variant)
+
+
+def form_of(build: Build, url: Callable[[str], str] | None = None) -> Build:
+    """The API builder's call as a page form: the body as form fields, at the page's address."""
+    def page_build(env: Env, role: str, scope: str) -> Call:
+        call = build(env, role, scope)
+        fields = {k: [str(i) for i in v] if isinstance(v, list) else str(v) for k, v in (call.json or {}).items()}
+        return Call(url(call.path) if url else call.path, data=fields)
+    return page_build
+
+
+def act_url(trigger: str) -> Callable[[str], str]:
+    def url(api_path: str) -> str:
+        rid = api_path.split("/")[4]
+        return f"/requests/{rid}/act/{trigger}"
+    return url
+
+
+def web_login(env: Env, role: str, scope: str) -> Call:
+    return Call("/login", data={"username": ACCOUNT.get(role, "resident_a"), "password": "correct-horse-battery"},
+                fresh_browser=True)
+
+
+def web_signup(env: Env, role: str, scope: str) -> Call:
+    n = serial()
+    return Call("/signup", data={"username": f"mx_web{n}", "password": "long-enough-pass-2026",
+                                 "display_name": f"居民{n}", "community_id": str(env.community("own"))},
+                fresh_browser=True)
+
+
+def intake_form(url: str, channel: str) -> Build:
+    def build(env: Env, role: str, scope: str) -> Call:
+        return Call(url, data={"category": "disputes.noise", "community_id": str(env.community(scope)),
+                               "description": f"{channel}: 楼道里堆满了纸箱，第{serial()}次"})
+    return build
+
+
+def received(env: Env, role: str, scope: str) -> Call:
+    channel = {"member": "visit", "staff": "inspection"}.get(role, "report")
+    return Call(f"/requests/{env.request(scope, 'community', channel=channel)}/received")
+
+
+def web_registration(end: bool) -> Build:
+    """member_1 registers with community B (or ends it); B is in no other cell."""
+    def build(env: Env, role: str, scope: str) -> Call:
+        env.set_registration("member_1", env.id("community_B"), active=end)
+        if end:
+            return Call(f"/member/registrations/{env.id('community_B')}/end")
+        return Call("/member/registrations", data={"community_id": str(env.id("community_B"))})
+    return build
+
+
+def scope_page(url: str) -> Build:
+    return lambda env, role, scope: Call(url, params={"period": PERIOD, "scope": "community",
+                                                      "id": env.community(scope)})
+
+
+def web_publication(env: Env, role: str, scope: str) -> Call:
+    call = publication(env, role, scope)
+    period = call.path.split("/")[4]
+    return Call(f"/scores/{period}/publish", data={"scope_kind": "community", "scope_id": str(env.community(scope)),
+                                                   "back": "dashboard"})
+
+
+def whistle_calls_state(role: str) -> str:
+    return "street"
+
+
+READER_PAGE = X(L, W, W, W, W, "ok|" + OUT, "ok")
+MEMBER_PAGE = X(L, W, "ok", W, W, W, W)
+TRIGGER_PAGES = {t.replace("-", "_"): (state, body, expect) for t, (state, body, expect) in TRIGGERS.items()}
+TRIGGER_PAGES["merge"] = ("community", None, STAFF_ONLY)
+
+PAGE_ROWS = [
+    # the front door
+    page("GET /", PAGE_OK, static("/"), scoped=False),
+    page("GET /login", PAGE_OK, static("/login"), scoped=False),
+    page("POST /login", PAGE_OK, web_login, scoped=False),
+    page("POST /logout", PAGE_OK, lambda env, role, scope: Call("/logout", fresh_browser=True), scoped=False),
+    page("GET /signup", PAGE_OK, static("/signup"), scoped=False),
+    page("POST /signup", PAGE_OK, web_signup, scoped=False),
+    page("POST /language", PAGE_OK, static("/language", data={"locale": "en", "next": "/"}), scoped=False),
+    # desks
+    page("GET /desk", X(L, W, W, "ok", W, "ok", "ok"), static("/desk"), scoped=False),
+    page("GET /street", X(L, W, W, W, "ok", W, "ok"), static("/street"), scoped=False),
+    page("GET /street/supervision", X(L, W, W, W, "ok", "ok", "ok"), static("/street/supervision"), scoped=False),
+    # 收
+    page("GET /report", X(L, "ok", W, W, W, W, W), static("/report"), scoped=False),
+    page("POST /report", X(L, "ok", W, W, W, W, W), intake_form("/report", "report")),
+    page("GET /desk/inspection", X(L, W, W, "ok", W, W, W), static("/desk/inspection"), scoped=False),
+    page("POST /desk/inspection", X(L, W, W, "ok|" + FORM, W, W, W), intake_form("/desk/inspection", "inspection")),
+    page("GET /member/visit", MEMBER_PAGE, static("/member/visit"), scoped=False),
+    page("POST /member/visit", X(L, W, "ok|" + FORM, W, W, W, W), intake_form("/member/visit", "visit")),
+    # The confirmation after a report is for the person who brought the request in.
+    page("GET /requests/{request_id}/received", X(L, "ok|" + NF, "ok|" + NF, "ok|" + NF, NF, NF, NF), received),
+    # the member's pages
+    page("GET /member/registrations", MEMBER_PAGE, static("/member/registrations"), scoped=False),
+    page("POST /member/registrations", MEMBER_PAGE, web_registration(end=False), scoped=False),
+    page("POST /member/registrations/{community_id}/end", MEMBER_PAGE, web_registration(end=True), scoped=False),
+    page("GET /member/tasks", MEMBER_PAGE, static("/member/tasks"), scoped=False),
+    page("GET /member/claims", MEMBER_PAGE, static("/member/claims"), scoped=False),
+    page("GET /member/record", MEMBER_PAGE, static("/member/record", params={"period": PERIOD}), scoped=False),
+    # the request page and its forms
+    page("GET /requests/{request_id}", X(L, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok"),
+         on_request("/requests/{request_id}", "open_task")),
+    *[page("POST /requests/{request_id}/act/{trigger}", on_page(expect, state),
+           form_of(merge_target if trigger == "merge" else
+                   on_request(f"/api/v1/requests/{{request_id}}/{trigger}", state, body), act_url(trigger)),
+           variant=trigger)
+      for trigger, (state, body, expect) in TRIGGER_PAGES.items()],
+    page("POST /requests/{request_id}/evaluation",
+         on_page(X("401", "ok|" + NF, D, D, D, "ok|" + NF, D), "resolved"),
+         form_of(evaluation_target, lambda p: p.removeprefix("/api/v1"))),
+    page("POST /requests/{request_id}/whistle", on_page(OFFICER_ONLY, "street"),
+         form_of(whistle_body, lambda p: p.removeprefix("/api/v1").replace("/whistles", "/whistle"))),
+    page("POST /requests/{request_id}/calls/{call_id}/response",
+         on_page(X("401", D, D, D, "ok|404 whistle_not_found", D, D), "street"),
+         lambda env, role, scope: env.call_form(scope)),
+    page("POST /requests/{request_id}/supervision", on_page(X("401", D, D, D, "ok|" + NF, "ok|" + NF, D), "community"),
+         form_of(on_request("/api/v1/requests/{request_id}/supervision", "community",
+                            {"level": "yellow", "reason": "群众反映强烈"}), lambda p: p.removeprefix("/api/v1"))),
+    page("GET /photos/{photo_id}", X(L, *["ok|404 photo_not_found"] * 5, "ok"), photo_download("")),
+    # the resident's pages, and tracking without a login
+    page("GET /my/requests", X(L, "ok", W, W, W, W, W), static("/my/requests"), scoped=False),
+    page("GET /track", PAGE_OK, lambda env, role, scope: Call("/track", params={"token": env.tracking_code("own")}),
+         scoped=False),
+    page("GET /track/{token}", PAGE_OK, lambda env, role, scope: Call(f"/track/{env.tracking_code('own')}"),
+         scoped=False),
+    # 评: the secretary's pages
+    page("GET /dashboard", READER_PAGE, scope_page("/dashboard")),
+    page("GET /rankings", READER_PAGE, scope_page("/rankings")),
+    page("GET /assessment", READER_PAGE, scope_page("/assessment")),
+    page("GET /rankings/members/{member_id}", READER_PAGE,
+         lambda env, role, scope: Call(f"/rankings/members/{env.member_id(scope)}", params={"period": PERIOD})),
+    page("POST /scores/{period}/publish", READER_PAGE, web_publication),
+    page("POST /scores/{period}/recompute", X(L, W, W, W, W, D, "ok"), static(f"/scores/{PERIOD}/recompute")),
+    *[page("GET /reports/{unit_id}/{period}.{kind}", X(L, D, D, D, D, "ok", "ok"),
+           lambda env, role, scope, kind=kind: Call(f"/reports/{unit_id(env)}/{PERIOD}.{kind}"), scoped=False,
+           variant=kind)
+      for kind in ("xlsx", "pdf")],
+]
+
+
+@pytest.mark.parametrize("row", PAGE_ROWS, ids=lambda r: r.id)
+def test_page(env, row):
+    run_row(env, row, page=True)
+
+
+def test_every_page_has_a_row():
+    import web
+
+    routes = {f"{method} {route.path}" for router in web.routers() for route in router.routes
+              if isinstance(route, APIRoute) for method in route.methods}
+    rows = {row.op for row in PAGE_ROWS}
+    assert routes - rows == set(), "pages whose authorization the matrix does not decide"
+    assert rows - routes == set(), "rows naming pages that no longer exist"
+    assert len({row.id for row in PAGE_ROWS}) == len(PAGE_ROWS), "a page has two rows"
+    acts = {row.variant for row in PAGE_ROWS if row.op == "POST /requests/{request_id}/act/{trigger}"}
+    from web.routes.requests import ACT_FIELDS
+    assert acts == set(ACT_FIELDS), "request page acts without a row"
