@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from api.app import create_app
 from handlers.broker import clear_namespace
@@ -27,6 +27,7 @@ from workflow.commands import calendar as calendar_cmd
 from workflow.db import unit_of_work
 from workflow.models import (
     Account,
+    Base,
     Community,
     Notification,
     OutboxMessage,
@@ -128,6 +129,12 @@ class Env:
             self.browsers[role] = browser
         return self.browsers[role]
 
+    def csrf(self, browser: Browser) -> str:
+        """The CSRF token of the browser's session (it lasts as long as the session)."""
+        if not hasattr(browser, "csrf_token"):
+            browser.csrf_token = browser.csrf()
+        return browser.csrf_token
+
     def token_of(self, username: str) -> str:
         """A further token of ``username``, for a call that revokes the one it uses."""
         with unit_of_work(self.runtime.sessions) as session:
@@ -144,8 +151,9 @@ class Env:
         own = scope == "own"
         staff = self.actor("staff_a" if own else "staff_c")
         # The claiming member matters while a claim is held; later states take a member of their own.
-        member = self.actor("member_1" if own else "member_c") if state == "claimed" else \
-            self.new_member([self.community(scope)])[0]
+        member = self.actor("member_1" if own else "member_c")
+        if state in ("verifying", "resolved", "closed"):
+            member = self.new_member([self.community(scope)])[0]
         collector = {"report": "resident_a" if own else "resident_c", "inspection": "staff_a" if own else "staff_c",
                      "visit": "member_1" if own else "member_c"}[channel]
         settings = self.settings
@@ -311,19 +319,17 @@ class Env:
             client.__exit__(None, None, None)
 
 
+_TABLES = [t.name for t in Base.metadata.sorted_tables]
+_COUNTS = select(*[select(func.count()).select_from(t).scalar_subquery().label(t.name)
+                   for t in Base.metadata.sorted_tables])
+
+
 def row_counts(runtime: Runtime) -> dict[str, int]:
     """Rows in every table, in one statement (tests/helpers.py's ``table_counts`` asks table by table):
     proof that a refused call wrote nothing."""
-    from sqlalchemy import func
-    from sqlalchemy import select as sql_select
-
-    from workflow.models import Base
-
-    tables = Base.metadata.sorted_tables
-    counts = [sql_select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables]
     with unit_of_work(runtime.sessions, read_only=True) as session:
-        row = session.execute(sql_select(*counts)).one()
-    return dict(zip((t.name for t in tables), row, strict=True))
+        row = session.execute(_COUNTS).one()
+    return dict(zip(_TABLES, row, strict=True))
 
 
 def add_people(runtime: Runtime, world) -> None:
