@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
@@ -50,8 +51,9 @@ class Row:
     build: Build
     scoped: bool
     variant: str = ""
-    # The call depends on the role (its channel, its own token, ...), not only on the scope.
-    per_role: bool = False
+    # What the call acts on depends on the role (its channel, its state, its own token, ...), not only
+    # on the scope: the roles with one key share it, all roles when None.
+    key: Callable[[str], Any] | None = None
 
     @property
     def method(self) -> str:
@@ -68,8 +70,8 @@ def X(anonymous: str, resident: str, member: str, staff: str, street_officer: st
     return {role: (v.partition("|")[0], v.partition("|")[2] or v.partition("|")[0]) for role, v in cells.items()}
 
 
-def api(op: str, expect: dict, build: Build, *, scoped: bool = True, variant: str = "", per_role: bool = False) -> Row:
-    return Row(op, expect, build, scoped, variant, per_role)
+def api(op: str, expect: dict, build: Build, *, scoped: bool = True, variant: str = "", key=None) -> Row:
+    return Row(op, expect, build, scoped, variant, key)
 
 
 D = "403 role_not_allowed"
@@ -217,8 +219,11 @@ def webhook_body(env: Env, role: str, scope: str) -> Call:
     return Call("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "active": False})
 
 
-def unit_scores(url: str) -> Build:
-    return lambda env, role, scope: Call(url.format(id=env.community(scope)), params={"end": PERIOD})
+def unit_scores(url: str, kind: str = "community") -> Build:
+    def unit(env: Env, scope: str) -> int:
+        return {"street": env.street, "community": env.community, "member": env.member_id,
+                "grid": lambda s: env.id("grid_A" if s == "own" else "grid_C")}[kind](scope)
+    return lambda env, role, scope: Call(url.format(kind=kind, id=unit(env, scope)), params={"end": PERIOD})
 
 
 def member_scores(url: str) -> Build:
@@ -252,6 +257,14 @@ def unit_id(env: Env) -> int:
     return env.unit("区税务局")
 
 
+def by_role(role: str) -> str:
+    return role
+
+
+def is_secretary(role: str) -> bool:
+    return role == "secretary"
+
+
 STAFF_ONLY = X("401", D, D, "ok|" + NF, D, D, D)
 OFFICER_ONLY = X("401", D, D, D, "ok|" + NF, D, D)
 SCORE_READERS = X("401", D, OUT, D, D, "ok|" + OUT, "ok")
@@ -283,16 +296,16 @@ API_ROWS = [
     api("POST /api/v1/accounts", ADMIN_ONLY, new_account("resident"), scoped=False),
     # requests
     api("POST /api/v1/requests", X("401", "ok", "ok|403 not_registered", "ok|" + OUT, D, D, D), submission,
-        per_role=True),
+        key=by_role),
     api("GET /api/v1/requests/mine", ANY_LOGIN, static("/api/v1/requests/mine"), scoped=False),
     api("GET /api/v1/requests/{request_id}", X("401", "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok"),
         on_request("/api/v1/requests/{request_id}", "open_task")),
     api("GET /api/v1/requests/{request_id}/duplicates", X("401", D, D, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok"),
         on_request("/api/v1/requests/{request_id}/duplicates", "community")),
     api("POST /api/v1/requests/{request_id}/evaluation", X("401", "ok|" + NF, D, D, D, "ok|" + NF, D),
-        evaluation_target, per_role=True),
-    *[api(f"POST /api/v1/requests/{{request_id}}/{t}", expect, on_request(f"/api/v1/requests/{{request_id}}/{t}",
-                                                                          state, body), per_role=callable(state))
+        evaluation_target, key=is_secretary),
+    *[api(f"POST /api/v1/requests/{{request_id}}/{t}", expect,
+          on_request(f"/api/v1/requests/{{request_id}}/{t}", state, body), key=state if callable(state) else None)
       for t, (state, body, expect) in TRIGGERS.items()],
     api("POST /api/v1/requests/{request_id}/merge", STAFF_ONLY, merge_target),
     api("GET /api/v1/queue", X("401", D, D, "ok", "ok", "ok", "ok"), static("/api/v1/queue"), scoped=False),
@@ -321,7 +334,7 @@ API_ROWS = [
         photo_download("/api/v1")),
     api("GET /api/v1/notifications", ANY_LOGIN, static("/api/v1/notifications"), scoped=False),
     api("POST /api/v1/notifications/{notification_id}/read",
-        X("401", *["ok|404 notification_not_found"] * 6), notification_read, per_role=True),
+        X("401", *["ok|404 notification_not_found"] * 6), notification_read, key=by_role),
     # administration
     api("GET /api/v1/admin/categories", ADMIN_ONLY, static("/api/v1/admin/categories"), scoped=False),
     api("POST /api/v1/admin/categories", ADMIN_ONLY, category_body, scoped=False),
@@ -357,7 +370,7 @@ API_ROWS = [
         lambda env, role, scope: Call(f"/api/v1/admin/open311-clients/{env.open311_client()[0]}"), scoped=False),
     # the street office
     api("POST /api/v1/street/departments", X("401", D, D, D, "ok|" + OUT, D, "ok"), department_body,
-        per_role=True),
+        key=by_role),
     api("GET /api/v1/street/departments", X("401", D, D, D, "ok|" + OUT, D, "ok"),
         street_filter("/api/v1/street/departments")),
     api("GET /api/v1/street/queue", X("401", D, D, D, "ok|" + OUT, D, "ok"), street_filter("/api/v1/street/queue")),
@@ -380,12 +393,18 @@ API_ROWS = [
     api("GET /api/v1/webhooks/{webhook_id}/deliveries", ADMIN_ONLY,
         lambda env, role, scope: Call(f"/api/v1/webhooks/{env.webhook()}/deliveries"), scoped=False),
     # scores
-    api("GET /api/v1/scores/{period}/units/{unit_kind}/{unit_id}", SCORE_READERS,
-        unit_scores(f"/api/v1/scores/{PERIOD}/units/community/{{id}}")),
-    api("GET /api/v1/scores/trend/{unit_kind}/{unit_id}", SCORE_READERS,
-        unit_scores("/api/v1/scores/trend/community/{id}")),
-    api("GET /api/v1/scores/{period}/rankings/{scope_kind}/{scope_id}", SCORE_READERS,
-        unit_scores(f"/api/v1/scores/{PERIOD}/rankings/community/{{id}}")),
+    # The units: a community secretary reads their community and its grids, not the street; a member's
+    # own rates (which cover every community they serve) are read by the member and admins only.
+    *[api(op, expect, unit_scores(url, kind), variant=kind)
+      for op, url in (("GET /api/v1/scores/{period}/units/{unit_kind}/{unit_id}",
+                       f"/api/v1/scores/{PERIOD}/units/{{kind}}/{{id}}"),
+                      ("GET /api/v1/scores/trend/{unit_kind}/{unit_id}", "/api/v1/scores/trend/{kind}/{id}"))
+      for kind, expect in (("community", SCORE_READERS), ("grid", SCORE_READERS),
+                           ("street", X("401", D, OUT, D, D, OUT, "ok")),
+                           ("member", X("401", D, "ok|" + OUT, D, D, OUT, "ok")))],
+    *[api("GET /api/v1/scores/{period}/rankings/{scope_kind}/{scope_id}", expect,
+          unit_scores(f"/api/v1/scores/{PERIOD}/rankings/{{kind}}/{{id}}", kind), variant=kind)
+      for kind, expect in (("community", SCORE_READERS), ("street", X("401", D, OUT, D, D, OUT, "ok")))],
     api("GET /api/v1/scores/{period}/members/{member_id}", X("401", D, "ok|" + OUT, D, D, "ok|" + OUT, "ok"),
         member_scores(f"/api/v1/scores/{PERIOD}/members/{{id}}")),
     api("GET /api/v1/members/me/scores/{period}", X("401", D, "ok", D, D, D, D),
@@ -448,15 +467,16 @@ def _verdict(expected: str, status: int, code: str | None, body: str, location: 
 
 def run_row(env: Env, row: Row, page: bool) -> None:
     failures = []
-    shared: dict[str, Call] = {}  # per scope: what reads and refused writes act on, built once
+    shared: dict[tuple, Call] = {}  # what reads and refused writes act on, built once per scope and key
     for role in ROLES:
         for scope in ("own", "other") if row.scoped else ("own",):
             expected = row.expect[role][0 if scope == "own" else 1]
             writes = row.method != "GET"
-            if row.per_role or (writes and expected == "ok"):
+            if writes and expected == "ok":
                 call = row.build(env, role, scope)  # fresh: the call consumes it
             else:
-                call = shared.get(scope) or shared.setdefault(scope, row.build(env, role, scope))
+                key = (scope, row.key(role) if row.key else None)
+                call = shared[key] if key in shared else shared.setdefault(key, row.build(env, role, scope))
             if page:  # logged in, and the form's CSRF token read, before anything is counted
                 browser = env.browser(role, fresh=call.fresh_browser)
                 csrf = env.csrf(browser) if writes else None
@@ -514,7 +534,7 @@ def test_every_api_operation_has_a_row():
     schema = _app().openapi()["paths"]
     operations = {f"{method.upper()} {p}" for p, methods in schema.items() for method in methods}
     rows = {row.op for row in API_ROWS}
-    assert len(rows) == len(API_ROWS), "an operation has two rows"
+    assert len({row.id for row in API_ROWS}) == len(API_ROWS), "an operation has two rows of the same variant"
     assert operations - rows == set(), "operations whose authorization the matrix does not decide"
     assert rows - operations == set(), "rows naming operations that no longer exist"
 
@@ -556,8 +576,8 @@ def on_page(api_cells: dict, state: str | Callable[[str], str]) -> dict:
     return out
 
 
-def page(op: str, expect: dict, build: Build, *, scoped: bool = True, variant: str = "", per_role: bool = False) -> Row:
-    return Row(op, expect, build, scoped, variant, per_role)
+def page(op: str, expect: dict, build: Build, *, scoped: bool = True, variant: str = "", key=None) -> Row:
+    return Row(op, expect, build, scoped, variant, key)
 
 
 def form_of(build: Build, url: Callable[[str], str] | None = None) -> Build:
@@ -653,7 +673,7 @@ PAGE_ROWS = [
     page("POST /member/visit", X(L, W, "ok|" + FORM, W, W, W, W), intake_form("/member/visit", "visit")),
     # The confirmation after a report is for the person who brought the request in.
     page("GET /requests/{request_id}/received", X(L, "ok|" + NF, "ok|" + NF, "ok|" + NF, NF, NF, NF), received,
-         per_role=True),
+         key=by_role),
     # the member's pages
     page("GET /member/registrations", MEMBER_PAGE, static("/member/registrations"), scoped=False),
     page("POST /member/registrations", MEMBER_PAGE, web_registration(end=False), scoped=False),
@@ -667,11 +687,11 @@ PAGE_ROWS = [
     *[page("POST /requests/{request_id}/act/{trigger}", on_page(expect, state),
            form_of(merge_target if trigger == "merge" else
                    on_request(f"/api/v1/requests/{{request_id}}/{trigger}", state, body), act_url(trigger)),
-           variant=trigger, per_role=callable(state))
+           variant=trigger, key=state if callable(state) else None)
       for trigger, (state, body, expect) in TRIGGER_PAGES.items()],
     page("POST /requests/{request_id}/evaluation",
          on_page(X("401", "ok|" + NF, D, D, D, "ok|" + NF, D), "resolved"),
-         form_of(evaluation_target, lambda p: p.removeprefix("/api/v1")), per_role=True),
+         form_of(evaluation_target, lambda p: p.removeprefix("/api/v1")), key=is_secretary),
     page("POST /requests/{request_id}/whistle", on_page(OFFICER_ONLY, "street"),
          form_of(whistle_body, lambda p: p.removeprefix("/api/v1").replace("/whistles", "/whistle"))),
     page("POST /requests/{request_id}/calls/{call_id}/response",
