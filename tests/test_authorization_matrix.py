@@ -496,8 +496,10 @@ def run_row(env: Env, row: Row, page: bool) -> None:
                 code = _api_code(response)
             location = response.headers.get("location", "")
             if not _verdict(expected, response.status_code, code, location, page):
+                json_body = response.headers.get("content-type", "").startswith("application/json")
+                said = response.text[:160] if json_body and not page else ""
                 failures.append(f"{role}/{scope}: expected {expected}, got {response.status_code} {code or ''} "
-                                f"{location} {response.text[:160] if not page else ''}".rstrip())
+                                f"{location} {said}".rstrip())
             elif before is not None and row_counts(env.runtime) != before:
                 after = row_counts(env.runtime)
                 changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
