@@ -645,10 +645,6 @@ def web_publication(env: Env, role: str, scope: str) -> Call:
                                                    "back": "dashboard"})
 
 
-def whistle_calls_state(role: str) -> str:
-    return "street"
-
-
 READER_PAGE = X(L, W, W, W, W, "ok|" + OUT, "ok")
 MEMBER_PAGE = X(L, W, "ok", W, W, W, W)
 TRIGGER_PAGES = {t.replace("-", "_"): (state, body, expect) for t, (state, body, expect) in TRIGGERS.items()}
