@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import create_engine, delete, func, select
 
 from api.app import create_app
 from handlers.broker import clear_namespace
@@ -28,6 +28,8 @@ from workflow.db import unit_of_work
 from workflow.models import (
     Account,
     Base,
+    CalendarDay,
+    Category,
     Community,
     Notification,
     OutboxMessage,
@@ -270,7 +272,7 @@ class Env:
 
     def calendar_day(self) -> str:
         """A weekday far ahead listed as a holiday, which nothing the matrix builds reaches."""
-        day = date(2090, 1, 2) + timedelta(weeks=serial() % 400)
+        day = CALENDAR_FROM + timedelta(days=1, weeks=serial() % 400)
         day -= timedelta(days=day.weekday())  # a Monday
         with unit_of_work(self.runtime.sessions) as session:
             calendar_cmd.set_day(session, self.actor("admin"), day, "holiday", "矩阵假日")
@@ -376,3 +378,18 @@ def close_env(env: Env, database: dict) -> None:
         clear_namespace(env.settings.redis_url, env.settings.redis_namespace)
     if database["kind"] == "postgresql":
         reset_postgres(database["url"])
+        forget_taxonomy_and_calendar(database["url"])
+
+
+CALENDAR_FROM = date(2090, 1, 1)  # the days the matrix lists are from here on; the seeded ones are 2026's
+
+
+def forget_taxonomy_and_calendar(url: str) -> None:
+    """The categories (``mx...``) and calendar days the matrix made: on PostgreSQL the taxonomy and the
+    calendar outlive a test (conftest.KEEP), and later tests must not find them."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(delete(Category).where(Category.code.like("mx%"), Category.parent_id.is_not(None)))
+        conn.execute(delete(Category).where(Category.code.like("mx%")))
+        conn.execute(delete(CalendarDay).where(CalendarDay.day >= CALENDAR_FROM))
+    engine.dispose()
