@@ -87,7 +87,12 @@ def db_url(database, tmp_path):
         yield f"sqlite:///{path}"
         return
     yield database["url"]
-    engine = create_engine(database["url"])
+    reset_postgres(database["url"])
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the tables a test wrote (the seeded taxonomy and calendar stay)."""
+    engine = create_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

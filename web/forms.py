@@ -40,10 +40,26 @@ def boolean(form: FormData, name: str):
     return {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}.get(raw)
 
 
+class Message(str):
+    """An error shown beside a field or at the top of a form: the text in the user's language, and
+    the command's machine-readable code, which the page puts in ``data-code`` as the error pages do."""
+
+    code: str
+
+    def __new__(cls, text: str, code: str = "") -> Message:
+        message = super().__new__(cls, text)
+        message.code = code
+        return message
+
+
+def message_of(ctx: WebCtx, exc: DomainError) -> Message:
+    return Message(ctx.text(exc.message), exc.code)
+
+
 def errors_of(ctx: WebCtx, exc: DomainError, fields: tuple[str, ...] = ()) -> dict[str, str]:
     """A command's error beside the field it names (``_form`` when it names none of ``fields``)."""
     field = (exc.details or {}).get("field")
-    message = ctx.text(exc.message)
+    message = message_of(ctx, exc)
     if field in fields:
         return {field: message}
     return {"_form": message}

@@ -56,7 +56,7 @@ def login(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_ctx
         attempt.raise_refusal()  # after the commit: the refused attempt stays in the log and counts
     except DomainError as exc:
         return page(ctx.request, "auth/login.html",
-                    {"next": target, "username": username, "errors": {"_form": ctx.text(exc.message)}},
+                    {"next": target, "username": username, "errors": {"_form": forms.message_of(ctx, exc)}},
                     status=exc.status, headers=exc.headers if isinstance(exc, TooManyRequests) else None)
     ctx.session.login(attempt.token)
     return redirect(target or home_of(role))

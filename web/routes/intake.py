@@ -126,7 +126,7 @@ def _place_id(form: FormData, name: str) -> int | None:
 def _errors(ctx: WebCtx, exc: DomainError) -> dict[str, str]:
     field = (exc.details or {}).get("field")
     if field == "photo_ids":  # the photos of this form, attached by the command
-        return {"photos": ctx.text(exc.message)}
+        return {"photos": forms.message_of(ctx, exc)}
     return forms.errors_of(ctx, exc, FIELDS)
 
 

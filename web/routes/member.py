@@ -84,7 +84,7 @@ def register(form: FormData = Depends(form_data), ctx: WebCtx = Depends(get_web_
         if exc.status in (401, 403):
             raise
         # Unknown community, already registered: both are about the community chosen.
-        return _registrations_page(ctx, errors={"community_id": ctx.text(exc.message)}, values=values,
+        return _registrations_page(ctx, errors={"community_id": forms.message_of(ctx, exc)}, values=values,
                                    status=exc.status)
     ctx.flash(_("You are registered with {community}.", community=name))
     return redirect("/member/registrations")
@@ -100,7 +100,7 @@ def end_registration(community_id: CommunityId, form: FormData = Depends(form_da
     except DomainError as exc:
         if exc.status in (401, 403):
             raise
-        return _registrations_page(ctx, errors={"_form": ctx.text(exc.message)}, status=exc.status)
+        return _registrations_page(ctx, errors={"_form": forms.message_of(ctx, exc)}, status=exc.status)
     ctx.flash(_("Your registration with {community} has ended.", community=name))
     return redirect("/member/registrations")
 

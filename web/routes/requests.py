@@ -101,7 +101,10 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
         # at the top, so the person still learns why nothing happened.
         offered = {"evaluation": context["can_evaluate"], "whistle": bool(departments),
                    "supervision": context["can_supervise"]}
-        shown = set(acts) | {key for key, on in offered.items() if on} | {f"call-{c['id']}" for c in calls}
+        # A department's report is recorded by street officers only, on a call still waiting for it.
+        answerable = {f"call-{c['id']}" for c in calls
+                      if role == Role.street_officer and c["status"] in ("open", "overdue") and not c["response"]}
+        shown = set(acts) | {key for key, on in offered.items() if on} | answerable
         context["page_errors"] = [message for key, fields in (errors or {}).items() if key not in shown
                                   for message in fields.values()]
     return page(ctx.request, "requests/detail.html", context, status=status)
