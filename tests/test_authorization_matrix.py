@@ -366,6 +366,8 @@ API_ROWS = [
     api("DELETE /api/v1/admin/calendar/{day}", ADMIN_ONLY,
         lambda env, role, scope: Call(f"/api/v1/admin/calendar/{env.calendar_day()}"), scoped=False),
     api("GET /api/v1/admin/logins", ADMIN_ONLY, static("/api/v1/admin/logins"), scoped=False),
+    api("GET /api/v1/admin/personal-data-reads", ADMIN_ONLY, static("/api/v1/admin/personal-data-reads"),
+        scoped=False),
     api("GET /api/v1/admin/open311-clients", ADMIN_ONLY, static("/api/v1/admin/open311-clients"), scoped=False),
     api("POST /api/v1/admin/open311-clients", ADMIN_ONLY,
         lambda env, role, scope: Call("/api/v1/admin/open311-clients", json={"name": f"新客户端{serial()}"}),
