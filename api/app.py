@@ -14,7 +14,7 @@ import web
 from handlers.broker import describe
 from handlers.runtime import Runtime, freeze_startup_heap, limit_malloc_arenas
 from web import errors as web_errors
-from web.limits import BodyLimitMiddleware
+from web.limits import BodyLimitMiddleware, TextGuardMiddleware
 from web.session import SessionCookieMiddleware
 from workflow.db import unit_of_work
 from workflow.settings import Settings, get_settings
@@ -22,6 +22,7 @@ from workflow.settings import Settings, get_settings
 from . import errors
 from .open311 import routes as open311_routes
 from .routes import admin, auth, members, notifications, photos, places, requests, scores, street, webhooks
+from .schemas import ErrorOut
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,30 @@ Authenticate with `POST /api/v1/auth/login` and send `Authorization: Bearer <tok
 the shape `{"error": {"code", "message", "details"}}`; `code` is stable, `message` follows
 `Accept-Language` (Simplified Chinese by default, `en` for English).
 """
+
+
+# Any operation of the JSON API may answer these: a body or address that is not clean UTF-8 text, a
+# JSON body nested too deeply (400), a body over its limit (413).
+COMMON_ERRORS: dict = {400: {"model": ErrorOut, "description": "Unreadable input: invalid UTF-8, a NUL character, "
+                                                              "JSON nested too deeply"},
+                       413: {"model": ErrorOut, "description": "The body is over its limit"}}
+
+
+def describe_open311_errors(app: FastAPI) -> None:
+    """Open311 answers bad parameters with its own 400 list, never FastAPI's 422 (api/errors.py), so
+    the generated description loses the 422 FastAPI adds to every operation with parameters."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            for path, operations in schema["paths"].items():
+                if path.startswith("/open311/"):
+                    for operation in operations.values():
+                        operation["responses"].pop("422", None)
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -64,16 +89,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=COMMON_ERRORS)
     app.include_router(open311_routes.router)
     web_errors.install(app)
     for router in web.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
+    # Innermost: the text guard reads JSON and plain form bodies only after the body limit let them in.
+    app.add_middleware(TextGuardMiddleware)
     # The body limit answers inside the session cookie middleware, so its 413 page sets the cookie
     # its CSRF token belongs to.
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SessionCookieMiddleware)
+
+    describe_open311_errors(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz():

@@ -79,6 +79,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         code, message = HTTP_CODES.get(exc.status_code, ("http_error", _("The request failed.")))
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # FastAPI's answer to a body its JSON parser could not read: here, nesting past
+            # Python's recursion limit (``[[[[...``), refused before any model saw it.
+            code, message = "too_deeply_nested", _("The JSON body is nested too deeply.")
+        elif exc.status_code == 400 and exc.__cause__ is not None:
+            code, message = "unreadable_body", _(
+                "The body could not be read. Send it whole, as JSON in UTF-8 or as the form the operation takes.")
         return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(StaleDataError)

@@ -8,6 +8,7 @@ but does not answer fails the run loudly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -79,10 +80,12 @@ def redis_url():
     return TEST_REDIS
 
 
-@pytest.fixture
-def db_url(database, tmp_path):
+@contextlib.contextmanager
+def database_for(database, directory):
+    """A database URL for one test (or one module's tests): a copy of the SQLite template in
+    ``directory``, or the PostgreSQL database, emptied afterwards."""
     if database["kind"] == "sqlite":
-        path = tmp_path / "shoubanping.db"
+        path = directory / "shoubanping.db"
         shutil.copyfile(database["template"], path)
         yield f"sqlite:///{path}"
         return
@@ -104,25 +107,44 @@ def reset_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def settings(db_url, redis_url, tmp_path) -> Settings:
+def db_url(database, tmp_path):
+    with database_for(database, tmp_path) as url:
+        yield url
+
+
+def make_settings(db_url: str, redis_url: str | None, directory) -> Settings:
     return Settings(
         dev_mode=True,
         database_url=db_url,
         redis_url=redis_url,
         redis_namespace=f"sbp-test-{uuid.uuid4().hex[:8]}",
-        media_dir=str(tmp_path / "media"),
+        media_dir=str(directory / "media"),
         relay_interval_seconds=0.2,
         worker_threads=4,
     )
 
 
+@contextlib.contextmanager
+def running(settings: Settings):
+    """A started runtime with its worker; its Redis keys are cleared after."""
+    rt = Runtime(settings, worker=True).start()
+    try:
+        yield rt
+    finally:
+        rt.stop()
+        if settings.redis_url:
+            clear_namespace(settings.redis_url, settings.redis_namespace)
+
+
+@pytest.fixture
+def settings(db_url, redis_url, tmp_path) -> Settings:
+    return make_settings(db_url, redis_url, tmp_path)
+
+
 @pytest.fixture
 def runtime(settings):
-    rt = Runtime(settings, worker=True).start()
-    yield rt
-    rt.stop()
-    if settings.redis_url:
-        clear_namespace(settings.redis_url, settings.redis_namespace)
+    with running(settings) as rt:
+        yield rt
 
 
 @pytest.fixture

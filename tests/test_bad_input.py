@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from api.app import create_app
+from workflow.settings import Settings
+
 from .helpers import act, get, submit, table_counts
 
 
@@ -211,3 +214,48 @@ def test_ids_beyond_any_row_are_refused_with_a_code(client, world, runtime):
         "community_id": huge})
     assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
     assert table_counts(runtime) == before
+
+
+@pytest.mark.parametrize(("user", "path"), [
+    ("resident_a", "/notifications"), ("resident_a", "/requests/mine"), ("staff_a", "/queue"),
+    ("member_1", "/tasks"), ("member_1", "/claims/mine"), ("officer_1", "/street/queue"),
+    ("admin", "/admin/logins"), ("admin", "/admin/audit"),
+])
+def test_an_offset_past_any_row_is_refused_with_a_code(client, world, user, path):
+    """Found by schemathesis: ``offset=2**63`` reached the database and overflowed SQLite's integer (a
+    500). An offset is at most the largest id."""
+    response = client.get(f"/api/v1{path}", params={"offset": 2**63}, headers=world.headers(user))
+    assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+    assert "offset" in field_names(response.json())
+    assert client.get(f"/api/v1{path}", params={"offset": 2_147_483_647}, headers=world.headers(user)).json() == []
+
+
+# --- what schemathesis found: answers the description did not list ---------------------------------
+
+DESCRIPTION = create_app(Settings(dev_mode=True, database_url="sqlite://")).openapi()
+
+
+def _documented(method: str, path: str) -> set[str]:
+    return set(DESCRIPTION["paths"][path][method]["responses"])
+
+
+def test_the_description_lists_the_answers_the_operations_give(client, world):
+    """Each of these answers was once missing from the description (schemathesis's "undocumented
+    status code"): a resident at the staff queue (403), a member ending a registration they do not
+    have (404), a body that is not UTF-8 (400), and Open311's own errors, which are never FastAPI's 422."""
+    queue = client.get("/api/v1/queue", headers=world.headers("resident_a"))
+    assert queue.status_code == 403 and "403" in _documented("get", "/api/v1/queue")
+    ended = client.delete(f"/api/v1/registrations/{world.ids['community_B']}", headers=world.headers("member_1"))
+    assert ended.status_code == 404 and "404" in _documented("delete", "/api/v1/registrations/{community_id}")
+    garbled = client.post("/api/v1/auth/login", content=b"\xff", headers={"Content-Type": "application/json"})
+    assert garbled.status_code == 400 and all("400" in _documented(method, path)
+                                              for path, ops in DESCRIPTION["paths"].items()
+                                              if path.startswith("/api/") for method in ops)
+
+    unknown = client.get("/open311/v2/services.xml", params={"jurisdiction_id": "nowhere"})
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/xml")
+    for path, operations in DESCRIPTION["paths"].items():
+        if path.startswith("/open311/"):
+            for operation in operations.values():
+                assert "422" not in operation["responses"] and {"400", "404"} <= set(operation["responses"])
+                assert set(operation["responses"]["404"]["content"]) == {"application/json", "text/xml"}

@@ -27,6 +27,7 @@ from workflow.settings import Settings
 
 from . import render
 from . import session as web_session
+from .limits import refuse_nul
 from .session import WebSession
 
 
@@ -114,6 +115,7 @@ async def form_data(request: Request, ctx: WebCtx = Depends(get_web_ctx)) -> For
     except Exception:  # a malformed multipart body
         raise DomainError(_("The form could not be read. Reload the page and try again."),
                           code="bad_form") from None
+    refuse_nul(form.multi_items())
     if not ctx.session.csrf_ok(form.get(web_session.CSRF_FIELD) if isinstance(
             form.get(web_session.CSRF_FIELD), str) else None):
         raise CsrfFailed()

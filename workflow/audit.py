@@ -71,5 +71,5 @@ def entries(session: Session, *, action_prefix: str | None = None, limit: int = 
             offset: int = 0) -> list[AuditEntry]:
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     if action_prefix:
-        stmt = stmt.where(AuditEntry.action.startswith(action_prefix))
+        stmt = stmt.where(AuditEntry.action.startswith(action_prefix, autoescape=True))  # "%" and "_" are text
     return list(session.scalars(stmt))

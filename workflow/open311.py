@@ -20,14 +20,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import attributes as attribute_rules
-from . import locating, privacy, tracking
+from . import limits, locating, privacy, tracking
 from .commands import clients as client_cmds
 from .commands import intake
 from .commands import photos as photo_cmds
 from .errors import DomainError, InvalidInput, NotFound
 from .i18n import _
 from .lifecycle import STATUS_LABELS
-from .models import Building, Category, Channel, Open311Client, Photo, PhotoStage, Request, Status, Street
+from .models import (
+    Building,
+    Category,
+    Channel,
+    Open311Client,
+    Photo,
+    PhotoStage,
+    Request,
+    Status,
+    Street,
+    utcnow,
+)
 from .repository import places
 from .settings import Settings
 
@@ -401,6 +412,8 @@ def file_request(session: Session, settings: Settings, client: Open311Client, st
                            details={"field": "media_url"})
     description = _one(fields, "description") or category.name_zh
     actor = client_cmds.actor_of(client)
+    now = now or utcnow()
+    limits.open311_submission(session, settings, actor, email=email, phone=phone, now=now)
     photo_ids = []
     if photo is not None:
         photo_ids = [photo_cmds.store(session, actor, photo, settings.media_dir, settings.max_photo_bytes).id]

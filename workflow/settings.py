@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(
         30, ge=1, description="Failed logins from one client address in the window after which it must wait "
                               "(429), whatever the names: one office behind one address logs in freely.")
+    open311_submissions_per_minute: int = Field(
+        60, ge=1, description="Service requests one Open311 client key may file in a minute; more wait (429).")
+    open311_submissions_per_contact_per_hour: int = Field(
+        10, ge=1, description="Service requests filed through Open311 with one e-mail address or phone number, "
+                              "whatever the client, in an hour; more wait (429).")
     media_dir: str = Field("media", description="Directory where uploaded photos are stored.")
     secure_cookies: bool = Field(
         False, description="Always mark the pages' session cookie Secure. Without it the cookie is Secure when the "

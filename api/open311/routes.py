@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse
 
+from web.limits import refuse_nul
 from workflow import open311, tracking
 from workflow.commands import clients as client_cmds
 from workflow.commands import photos
@@ -20,8 +21,34 @@ Fmt = Path(pattern="^(json|xml)$", description="json or xml")
 Jurisdiction = Query(None, max_length=32, description="A street office's code; may be left out when one is served.")
 CHANGESET = "2026-11-22T00:00:00+08:00"  # when this interface last changed
 
+# What the answers look like, for the OpenAPI description: JSON or XML by the path's suffix, and
+# errors as the standard's list of {code, description} (never FastAPI's 422: a bad parameter is
+# 400, a path that names nothing 404; see api/errors.py).
+ERROR_LIST = {"type": "array", "items": {"type": "object", "required": ["code", "description"],
+                                         "properties": {"code": {"type": "integer"},
+                                                        "description": {"type": "string"}}}}
+ERRORS = {400: "A bad parameter", 403: "A missing, unknown or revoked api_key", 404: "Nothing has this id or format",
+          413: "The body is too large", 429: "Too many service requests; see Retry-After"}
 
-@router.get("/discovery.{fmt}")
+
+def documented(success: int, *errors: int) -> dict:
+    def both(schema: dict) -> dict:
+        return {"application/json": {"schema": schema}, "text/xml": {"schema": {"type": "string"}}}
+
+    out: dict = {success: {"description": "In the format the path's suffix names", "content": both({})}}
+    for status in (400, 404, *errors):
+        out[status] = {"description": ERRORS[status], "content": both(ERROR_LIST)}
+    return out
+
+
+TEXT = {"type": "string"}
+FORM = {"type": "object", "required": ["api_key", "service_code"], "additionalProperties": TEXT, "properties": {
+    name: TEXT for name in ("api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string",
+                            "address_id", "description", "media_url", "email", "phone", "device_id", "first_name",
+                            "last_name")}}
+
+
+@router.get("/discovery.{fmt}", responses=documented(200))
 def discovery(request: Request, fmt: str = Fmt):
     """Where the endpoint is and what it speaks."""
     base = str(request.base_url).rstrip("/") + "/open311/v2"
@@ -40,7 +67,7 @@ def discovery(request: Request, fmt: str = Fmt):
     return respond(fmt, "discovery", body)
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", responses=documented(200))
 def services(fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction, ctx: Ctx = Depends(get_ctx)):
     """Every service (a leaf category of the taxonomy), with its group (the top category)."""
     with ctx.transaction(auth=False) as tx:
@@ -49,7 +76,7 @@ def services(fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction, ctx: Ct
     return respond(fmt, "services", Plural("service", rows))
 
 
-@router.get("/services/{service_code}.{fmt}")
+@router.get("/services/{service_code}.{fmt}", responses=documented(200))
 def service_definition(service_code: str = Path(max_length=32), fmt: str = Fmt,
                        jurisdiction_id: str | None = Jurisdiction, ctx: Ctx = Depends(get_ctx)):
     """A service's extra attributes: what ``attribute[CODE]`` a request of this service answers."""
@@ -74,7 +101,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", responses=documented(200, 403))
 def service_requests(request: Request, fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction,
                      service_request_id: str | None = Query(None, max_length=12_000),
                      service_code: str | None = Query(None, max_length=2000),
@@ -96,7 +123,7 @@ def service_requests(request: Request, fmt: str = Fmt, jurisdiction_id: str | No
     return respond(fmt, "service_requests", Plural("request", rows))
 
 
-@router.get("/requests/{service_request_id}.{fmt}")
+@router.get("/requests/{service_request_id}.{fmt}", responses=documented(200, 403))
 def service_request(request: Request, service_request_id: int = Path(ge=1, le=2_147_483_647), fmt: str = Fmt,
                     jurisdiction_id: str | None = Jurisdiction, api_key: str | None = ApiKey,
                     ctx: Ctx = Depends(get_ctx)):
@@ -109,9 +136,11 @@ def service_request(request: Request, service_request_id: int = Path(ge=1, le=2_
     return respond(fmt, "service_requests", Plural("request", [row]))
 
 
-@router.post("/requests.{fmt}", status_code=201, openapi_extra={"requestBody": {"content": {
-    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-    "multipart/form-data": {"schema": {"type": "object"}}}}})
+@router.post("/requests.{fmt}", status_code=201, responses=documented(201, 403, 413, 429), openapi_extra={
+    "requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": FORM},
+        "multipart/form-data": {"schema": {**FORM, "properties": {**FORM["properties"],
+                                                                  "media": {"type": "string", "format": "binary"}}}}}}})
 async def file_request(request: Request, fmt: str = Fmt, ctx: Ctx = Depends(get_ctx)):
     """File a service request, as ``application/x-www-form-urlencoded`` or as
     ``multipart/form-data`` with a photo in the file field ``media``. Needs ``api_key``. Fields:
@@ -139,6 +168,7 @@ async def file_request(request: Request, fmt: str = Fmt, ctx: Ctx = Depends(get_
         else:
             raise open311.Open311Error(400, _("Send one photo, in the file field media."), code="unexpected_file")
     await form.close()
+    refuse_nul((name, value) for name, values in fields.items() for value in values)
     key = (fields.get("api_key") or [request.query_params.get("api_key", "")])[0]
     jurisdiction_id = (fields.get("jurisdiction_id") or [request.query_params.get("jurisdiction_id", "")])[0]
     with ctx.transaction(auth=False) as tx:
@@ -161,7 +191,7 @@ def media(code: str = Path(max_length=64), ctx: Ctx = Depends(get_ctx)):
         return FileResponse(path, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@router.get("/tokens/{token}.{fmt}")
+@router.get("/tokens/{token}.{fmt}", responses=documented(200))
 def token(token: str = Path(max_length=64), fmt: str = Fmt, jurisdiction_id: str | None = Jurisdiction,
           ctx: Ctx = Depends(get_ctx)):
     """The request a token stands for. Our tokens are the requests' tracking codes (查询码)."""

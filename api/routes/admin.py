@@ -149,7 +149,8 @@ def delete_calendar_day(day: date, ctx: Ctx = Depends(get_auth_ctx)):
 @router.get("/admin/logins", response_model=list[a.LoginAttemptOut])
 def login_log(username: str | None = Query(None, max_length=100), address: str | None = Query(None, max_length=64),
               outcome: LoginOutcome | None = None, limit: int = Query(100, ge=1, le=500),
-              offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+              offset: int = Query(0, ge=0, le=s.MAX_ID),
+              ctx: Ctx = Depends(get_auth_ctx)):
     """The log of logins, newest first: every attempt through the API or the login form, with the
     name given, the client address, and whether it succeeded, was refused or was throttled (429).
     Admins only."""

@@ -41,7 +41,8 @@ def register(body: s.RegistrationIn, ctx: Ctx = Depends(get_auth_ctx)):
         return _registration_out(members.register(tx.session, tx.actor, body.community_id))
 
 
-@router.delete("/registrations/{community_id}", response_model=s.RegistrationOut)
+@router.delete("/registrations/{community_id}", response_model=s.RegistrationOut,
+               responses={404: {"model": s.ErrorOut}})
 def end_registration(community_id: s.CommunityId, ctx: Ctx = Depends(get_auth_ctx)):
     """End the registration with a community. Claims already held stay with the member."""
     with ctx.transaction() as tx:
@@ -49,7 +50,8 @@ def end_registration(community_id: s.CommunityId, ctx: Ctx = Depends(get_auth_ct
 
 
 @router.get("/tasks", response_model=list[s.RequestOut])
-def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
+               ctx: Ctx = Depends(get_auth_ctx)):
     """The task board: open tasks in the communities the member is registered with. Tasks in the
     member's responsibility zones come first, then the rest, oldest first. A new task is offered
     to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it."""
@@ -61,7 +63,8 @@ def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0
 
 @router.get("/claims/mine", response_model=list[s.ClaimWithRequestOut])
 def my_claims(live: bool = Query(False, description="Only claims still being worked on or checked."),
-              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
+              ctx: Ctx = Depends(get_auth_ctx)):
     """The member's claims, newest first, each with its request."""
     with ctx.transaction() as tx:
         rows = repo.member_claims(tx.session, _member(tx), live_only=live, limit=limit, offset=offset)

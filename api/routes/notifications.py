@@ -34,7 +34,8 @@ def _out(n) -> NotificationOut:
 
 @router.get("/notifications", response_model=list[NotificationOut])
 def inbox(unread: bool = Query(False, description="Only notifications not yet read."),
-          limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+          limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
+          ctx: Ctx = Depends(get_auth_ctx)):
     """The caller's notifications, newest first: deadline reminders (`deadline_respond`,
     `deadline_resolve`, `deadline_claim`, `deadline_evaluate`) and the like."""
     with ctx.transaction() as tx:

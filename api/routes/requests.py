@@ -33,7 +33,8 @@ def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
 
 
 @router.get("/requests/mine", response_model=list[s.RequestOut])
-def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+def my_requests(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
+                ctx: Ctx = Depends(get_auth_ctx)):
     """What the caller brought in: a resident's reports (and the requests their merged duplicates
     joined, which they follow and may evaluate), staff's inspections, a member's visits."""
     with ctx.transaction() as tx:
@@ -127,9 +128,10 @@ for _trigger, (_model, _doc) in TRIGGER_BODIES.items():
     )
 
 
-@router.get("/queue", response_model=list[s.RequestOut], tags=["queues"])
+@router.get("/queue", response_model=list[s.RequestOut], tags=["queues"], responses={403: {"model": s.ErrorOut}})
 def queue(status: list[Status] = Query(default=[]), limit: int = Query(50, ge=1, le=200),
-          offset: int = Query(0, ge=0), ctx: Ctx = Depends(get_auth_ctx)):
+          offset: int = Query(0, ge=0, le=s.MAX_ID),
+          ctx: Ctx = Depends(get_auth_ctx)):
     """The caller's desk, nearest deadline first: community staff see their community's requests
     that wait for them; street officers the requests escalated to their street; secretaries their
     whole scope. Filter with `status` (repeatable)."""

@@ -198,7 +198,7 @@ def policy_in_force(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o
 
 @router.get("/admin/audit")
 def audit_log(action: str | None = Query(None, max_length=48, description="Only actions starting with this."),
-              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=s.MAX_ID),
               ctx: Ctx = Depends(get_auth_ctx)) -> list[o.AuditOut]:
     """Every change of policy-like configuration, newest first: scoring policies (`policy.`), score
     recomputes, publications and republications (`scores.`), categories and their deadline classes

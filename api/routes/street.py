@@ -37,7 +37,7 @@ def list_departments(street_id: int | None = StreetFilter,
 
 @router.get("/street/queue", response_model=list[ss.StreetQueueOut], tags=["queues"])
 def street_queue(street_id: int | None = StreetFilter,
-                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
                  ctx: Ctx = Depends(get_auth_ctx)):
     """The street office's desk: requests escalated to it from all its communities, red and yellow
     supervision marks first, then the nearest deadline; each with how many called-in departments have

@@ -134,7 +134,7 @@ def deactivate(webhook_id: WebhookId, ctx: Ctx = Depends(get_auth_ctx)):
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut],
             responses={404: {"model": s.ErrorOut}})
 def deliveries(webhook_id: WebhookId, status: DeliveryStatus | None = Query(None, description="Only this status."),
-               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
                ctx: Ctx = Depends(get_auth_ctx)):
     """A webhook's deliveries, newest first, with attempts and the last answer (admins only)."""
     with ctx.transaction() as tx:

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, limits
 from ..access import Actor, remember_member_id, require_admin
 from ..errors import Conflict, DomainError, InvalidInput, TooManyRequests, Unauthorized
 from ..i18n import _
@@ -206,17 +206,16 @@ def _wait(session: Session, settings: Settings, name: str, address: str, now: da
     failures (a success ends the run), an address after that many failures of any names."""
     window = timedelta(minutes=settings.login_window_minutes)
     since = now - window
-    until = now
     limit = settings.login_failures_per_name
     run = session.execute(_RECENT_BY_NAME, {"name": name, "since": since, "n": limit}).all()
-    if len(run) == limit and all(outcome == LoginOutcome.refused for _at, outcome in run):
-        until = max(until, run[-1].at + window)
+    wait = 0
+    if all(outcome == LoginOutcome.refused for _at, outcome in run):
+        wait = limits.wait_after([at for at, _outcome in run], limit, window, now)
     if address:
         limit = settings.login_failures_per_address
         tries = session.scalars(_FAILED_BY_ADDRESS, {"address": address, "since": since, "n": limit}).all()
-        if len(tries) == limit:
-            until = max(until, tries[-1] + window)
-    return math.ceil((until - now).total_seconds())
+        wait = max(wait, limits.wait_after(tries, limit, window, now))
+    return wait
 
 
 def _record(session: Session, name: str, account_id: int | None, address: str, door: str, outcome: LoginOutcome,
