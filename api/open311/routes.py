@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from web.limits import refuse_nul
 from workflow import open311, tracking
@@ -171,12 +172,19 @@ async def file_request(request: Request, fmt: str = Fmt, ctx: Ctx = Depends(get_
     refuse_nul((name, value) for name, values in fields.items() for value in values)
     key = (fields.get("api_key") or [request.query_params.get("api_key", "")])[0]
     jurisdiction_id = (fields.get("jurisdiction_id") or [request.query_params.get("jurisdiction_id", "")])[0]
-    with ctx.transaction(auth=False) as tx:
-        client = client_cmds.authenticate(tx.session, key)
-        street = open311.jurisdiction(tx.session, jurisdiction_id)
-        filed = open311.file_request(tx.session, ctx.settings, client, street, fields, photo or None,
-                                     base_url=_base(request), locale=ctx.locale)
-        body = {"service_request_id": str(filed.request.id), "service_notice": filed.notice, "account_id": ""}
+    base_url = _base(request)
+
+    def store() -> dict[str, str]:
+        with ctx.transaction(auth=False) as tx:
+            client = client_cmds.authenticate(tx.session, key)
+            street = open311.jurisdiction(tx.session, jurisdiction_id)
+            filed = open311.file_request(tx.session, ctx.settings, client, street, fields, photo or None,
+                                         base_url=base_url, locale=ctx.locale)
+            return {"service_request_id": str(filed.request.id), "service_notice": filed.notice, "account_id": ""}
+
+    # The form is read on the event loop; the database work, which may wait on a lock (the submission
+    # limits serialise one client's requests), runs in the thread pool like every other route's.
+    body = await run_in_threadpool(store)
     return respond(fmt, "service_requests", Plural("request", [body]), status=201)
 
 

@@ -39,6 +39,8 @@ class Request(Base):
     __table_args__ = (
         Index("ix_requests_community_status", "community_id", "status"),
         Index("ix_requests_street_status", "street_id", "status"),
+        # The last minute's or hour's requests (the Open311 submission limits), Open311's newest-first lists.
+        Index("ix_requests_submitted_at", "submitted_at"),
         CheckConstraint("reopen_count >= 0", name="reopen_count_non_negative"),
     )
 

@@ -1,4 +1,5 @@
-"""The log of reads of unmasked personal data: who saw a resident's contact or exact address, when
+"""The log of reads of unmasked personal data: who saw a resident's contact or exact address, when;
+requests indexed by submission time, for the Open311 submission limits
 
 Revision ID: 0013
 Revises: 0012
@@ -33,9 +34,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_personal_data_reads_account_at', ['account_id', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_personal_data_reads_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_personal_data_reads_request_id'), ['request_id'], unique=False)
+    with op.batch_alter_table('requests', schema=None) as batch_op:
+        batch_op.create_index('ix_requests_submitted_at', ['submitted_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_requests_submitted_at')
     with op.batch_alter_table('personal_data_reads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_personal_data_reads_request_id'))
         batch_op.drop_index(batch_op.f('ix_personal_data_reads_at'))
