@@ -125,11 +125,14 @@ class Runtime:
         while True:
             if self.relay is not None:
                 self.relay.publish_pending()
+            # Counted before the join: a row the relay thread marks sent only after the join has
+            # begun may have reached the broker after the join found it empty.
+            published = self.pending_outbox() == 0
             remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
             self.broker.join(QUEUE, timeout=remaining_ms)
             if self.worker is not None:
                 self.worker.join()
-            if self.pending_outbox() == 0:
+            if published and self.pending_outbox() == 0:
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"outbox still has {self.pending_outbox()} pending rows after {timeout}s")
