@@ -357,6 +357,7 @@ def requests_out(session: Session, actor: Actor, requests: Sequence[Request], lo
     row's actions asked once for the page, not once per row."""
     ids = {r.category_id for r in requests}
     codes = dict(session.execute(_CATEGORY_CODES, {"ids": list(ids)}).all()) if ids else {}
+    privacy.keep_places(session, requests)  # the rows' buildings in one query, not one each
     return [request_out(session, actor, r, locale, category_code=codes[r.category_id], actions=actions)
             for r, actions in zip(requests, handling.available_many(session, actor, requests), strict=True)]
 

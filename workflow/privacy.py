@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from .access import Actor, require_admin
 from .models import Building, Community, PersonalDataRead, Request, Role, Status, utcnow
-from .repository.places import kept
+from .repository.places import keep_many, kept
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 DESKS = (Role.staff, Role.secretary, Role.admin)
@@ -79,6 +79,12 @@ def building_level(session: Session, request: Request) -> str:
         return f"{community.name if community else ''}{building.name}"
     community = kept(session, Community, request.community_id)
     return community.name if community else ""
+
+
+def keep_places(session: Session, requests) -> None:
+    """Read the buildings and communities :func:`building_level` needs for a list, in two queries."""
+    keep_many(session, Building, (r.building_id for r in requests))
+    keep_many(session, Community, (r.community_id for r in requests))
 
 
 def _is_source(actor: Actor, request: Request) -> bool:

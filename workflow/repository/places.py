@@ -34,6 +34,17 @@ def kept(session: Session, model, key: int | None):
     return rows[(model, key)]
 
 
+def keep_many(session: Session, model, keys: Iterable[int | None]) -> None:
+    """Read the rows of ``keys`` that :func:`kept` does not hold yet, in one query (for a list)."""
+    rows = session.info.setdefault("kept_rows", {})
+    missing = {k for k in keys if k is not None and (model, k) not in rows}
+    if missing:
+        for row in session.scalars(select(model).where(model.id.in_(missing))):
+            rows[(model, row.id)] = row
+        for key in missing:
+            rows.setdefault((model, key), None)
+
+
 def categories(session: Session, *, include_retired: bool = False) -> Sequence[tuple[Category, str | None]]:
     parent = aliased(Category)
     stmt = (
