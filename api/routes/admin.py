@@ -160,9 +160,9 @@ def login_log(username: str | None = Query(None, max_length=100), address: str |
 
 
 @router.get("/admin/personal-data-reads", response_model=list[a.PersonalDataReadOut])
-def personal_data_reads(request_id: int | None = Query(None, ge=1, le=2_147_483_647),
-                        account_id: int | None = Query(None, ge=1, le=2_147_483_647),
-                        limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+def personal_data_reads(request_id: int | None = Query(None, ge=1, le=s.MAX_ID),
+                        account_id: int | None = Query(None, ge=1, le=s.MAX_ID),
+                        limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=s.MAX_ID),
                         ctx: Ctx = Depends(get_auth_ctx)):
     """The log of every look at residents' unmasked personal data, newest first: who was shown a
     request's contact or exact address, when, which fields, through the API or the pages. Filter
