@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow import attributes as attribute_rules
-from workflow import lifecycle, privacy
+from workflow import lifecycle, privacy, rules
 from workflow.access import Actor
 from workflow.commands import handling, intake
 from workflow.models import Account, Category, Claim, Evaluation, Request, RequestEvent, Role
@@ -317,8 +317,22 @@ def actions_for(session: Session, actor: Actor, request: Request) -> list[str]:
 
 # Built once: every request shown asks one of them.
 _CATEGORY = select(Category).where(Category.id == bindparam("category_id"))
-_CATEGORY_CODE = select(Category.code).where(Category.id == bindparam("category_id"))
 _CATEGORY_CODES = select(Category.id, Category.code).where(Category.id.in_(bindparam("ids", expanding=True)))
+
+
+def category_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The codes of categories ``ids``, from the process's copy of the taxonomy (a code never
+    changes); one query for any the copy does not hold yet (a category just added elsewhere)."""
+    known = rules.taxonomy(session).by_id
+    codes, missing = {}, []
+    for category_id in ids:
+        if category_id in known:
+            codes[category_id] = known[category_id].code
+        else:
+            missing.append(category_id)
+    if missing:
+        codes.update(session.execute(_CATEGORY_CODES, {"ids": missing}).all())
+    return codes
 
 
 def request_out(session: Session, actor: Actor, request: Request, locale: str, *,
@@ -328,7 +342,7 @@ def request_out(session: Session, actor: Actor, request: Request, locale: str, *
     with the personal data the actor may see whole, and that look is logged; without it, a row of a
     list, with the place at its building and the contact masked (workflow.privacy)."""
     if category_code is None:
-        category_code = session.scalars(_CATEGORY_CODE, {"category_id": request.category_id}).one()
+        category_code = category_codes(session, [request.category_id])[request.category_id]
     personal = privacy.shown(session, actor, request, whole=door is not None)
     if door is not None:
         privacy.log_read(session, actor, request.id, personal.unmasked, door)
@@ -352,14 +366,16 @@ def request_out(session: Session, actor: Actor, request: Request, locale: str, *
     )
 
 
-def requests_out(session: Session, actor: Actor, requests: Sequence[Request], locale: str) -> list[RequestOut]:
-    """:func:`request_out` for a page: its categories' codes in one query and the facts behind every
-    row's actions asked once for the page, not once per row."""
-    ids = {r.category_id for r in requests}
-    codes = dict(session.execute(_CATEGORY_CODES, {"ids": list(ids)}).all()) if ids else {}
-    privacy.keep_places(session, requests)  # the rows' buildings in one query, not one each
-    return [request_out(session, actor, r, locale, category_code=codes[r.category_id], actions=actions)
-            for r, actions in zip(requests, handling.available_many(session, actor, requests), strict=True)]
+def requests_out(session: Session, actor: Actor, requests: Sequence[Request], locale: str, *,
+                 registered: Iterable[int] = ()) -> list[RequestOut]:
+    """:func:`request_out` for a page: its categories' codes from the taxonomy, its buildings in one
+    query, and the facts behind every row's actions asked once for the page, not once per row.
+    ``registered``: communities the caller is known to be registered with (the task board's)."""
+    codes = category_codes(session, {r.category_id for r in requests})
+    privacy.keep_places(session, requests)
+    actions = handling.available_many(session, actor, requests, registered=registered)
+    return [request_out(session, actor, r, locale, category_code=codes[r.category_id], actions=acts)
+            for r, acts in zip(requests, actions, strict=True)]
 
 
 def event_out(event: RequestEvent, locale: str) -> EventOut:
@@ -383,18 +399,20 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
 
 
 def request_detail_out(session: Session, actor: Actor, request: Request, locale: str, *,
-                       new: bool = False, door: str = "api") -> RequestDetailOut:
-    """``new``: the request was made in this unit of work (a submission), so it has no claims and
-    no evaluations yet, and they are not asked for. ``door``: where it is shown, for the log of
-    reads of personal data."""
-    category = session.scalars(_CATEGORY, {"category_id": request.category_id}).one()
+                       new: list[int] | None = None, door: str = "api") -> RequestDetailOut:
+    """``new``: the request was made in this unit of work (a submission) with these photos
+    attached, so it has no claims and no evaluations yet, and none of it is asked for. ``door``:
+    where it is shown, for the log of reads of personal data."""
+    category = rules.taxonomy(session).by_id.get(request.category_id)
+    if category is None:  # added by another process since this one's copy of the taxonomy
+        category = session.scalars(_CATEGORY, {"category_id": request.category_id}).one()
     base = request_out(session, actor, request, locale, category_code=category.code, door=door)
     return RequestDetailOut(
         **base.model_dump(),
-        attributes=attribute_rules.answered(category.attributes or [], request.attributes or {}, locale),
+        attributes=attribute_rules.answered(list(category.attributes or ()), request.attributes or {}, locale),
         media_url=request.media_url,
         events=[event_out(e, locale) for e in repo.events(session, request.id)],
-        claims=[] if new else [claim_out(c) for c in repo.claims(session, request.id)],
-        evaluations=[] if new else [evaluation_out(e) for e in repo.evaluations(session, request.id)],
-        photo_ids=repo.photo_ids(session, request.id),
+        claims=[] if new is not None else [claim_out(c) for c in repo.claims(session, request.id)],
+        evaluations=[] if new is not None else [evaluation_out(e) for e in repo.evaluations(session, request.id)],
+        photo_ids=sorted(set(new)) if new is not None else repo.photo_ids(session, request.id),
     )

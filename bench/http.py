@@ -29,7 +29,7 @@ community's open tasks (limit 50). No login, no permissions, no queue, no respon
 or the rows.
 
 Load: ``bench/loadgen.py`` in this process on loopback. Peak: closed loop, ``CONCURRENCY``
-keep-alive connections, floor and product in interleaved rounds (quick: 3 rounds of 0.8 s; full: 3
+keep-alive connections, floor and product in interleaved rounds (quick: 4 rounds of 0.8 s; full: 3
 of 5 s), the best round of each. Figures per endpoint and backend: product requests/s; its ratio to
 the floor (target >= 0.5); the server processes' CPU time per answered request, product (background
 routing included) and floor, which says where the time goes with less noise than throughput on a
@@ -447,7 +447,7 @@ def run(ctx: Context) -> None:
 def measure(ctx: Context, backend: str, dep: Deployment, key: str, *, seeded: float) -> None:
     label, route, floor_name = ENDPOINTS[key]
     world = dep.world
-    rounds, seconds, warm, open_seconds = (3, 0.8, 0.5, 3.0) if ctx.quick else (3, 5.0, 1.0, 10.0)
+    rounds, seconds, warm, open_seconds = (4, 0.8, 0.5, 3.0) if ctx.quick else (3, 5.0, 1.0, 10.0)
     subject_req, floor_req = product_requests(world)[key], bare_requests(world)[key]
     port_p, port_b = dep.product.port, dep.bare.port
     errors = 0

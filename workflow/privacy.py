@@ -26,8 +26,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .access import Actor, require_admin
-from .models import Building, Community, PersonalDataRead, Request, Role, Status, utcnow
-from .repository.places import keep_many, kept
+from .models import Building, PersonalDataRead, Request, Role, Status, utcnow
+from .repository.places import community_name, keep_many, kept
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 DESKS = (Role.staff, Role.secretary, Role.admin)
@@ -72,19 +72,16 @@ def building_level(session: Session, request: Request) -> str:
     """Where a request is, no finer than its building: the building's address (or name), else the
     community's name. Never the flat or landmark a resident typed."""
     building = kept(session, Building, request.building_id)
-    if building is not None:
-        if building.address:
-            return building.address
-        community = kept(session, Community, request.community_id)
-        return f"{community.name if community else ''}{building.name}"
-    community = kept(session, Community, request.community_id)
-    return community.name if community else ""
+    if building is not None and building.address:
+        return building.address
+    community = community_name(session, request.community_id) or ""
+    return f"{community}{building.name}" if building is not None else community
 
 
 def keep_places(session: Session, requests) -> None:
-    """Read the buildings and communities :func:`building_level` needs for a list, in two queries."""
+    """Read the buildings :func:`building_level` needs for a list in one query (communities' names
+    come from the process's copy)."""
     keep_many(session, Building, (r.building_id for r in requests))
-    keep_many(session, Community, (r.community_id for r in requests))
 
 
 def _is_source(actor: Actor, request: Request) -> bool:

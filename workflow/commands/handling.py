@@ -13,7 +13,7 @@ Checks run in a fixed order so that every refusal is predictable:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -237,12 +237,15 @@ def available(session: Session, actor: Actor, request: Request, *, memo: dict | 
     return out
 
 
-def available_many(session: Session, actor: Actor, requests: Sequence[Request]) -> list[list[str]]:
+def available_many(session: Session, actor: Actor, requests: Sequence[Request], *,
+                   registered: Iterable[int] = ()) -> list[list[str]]:
     """:func:`available` for each of a page of requests, asking the facts shared by the page (the
     member's registration with a community) once instead of once per request. Where the answer
     depends only on a request's status and place (no relation of the caller's to the request
-    itself is involved, see :func:`_personal`), requests alike in those share one answer."""
-    memo: dict = {}
+    itself is involved, see :func:`_personal`), requests alike in those share one answer.
+    ``registered``: communities the caller's transaction has already found them registered with
+    (the task board lists only those communities' tasks), not asked again."""
+    memo: dict = {("registered", community_id): True for community_id in registered}
     personal: dict[Status, bool] = {}
     shared: dict[tuple, list[str]] = {}
     out = []

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from ..db import reference
 from ..models import (
     Building,
     CalendarDay,
@@ -43,6 +44,23 @@ def keep_many(session: Session, model, keys: Iterable[int | None]) -> None:
             rows[(model, row.id)] = row
         for key in missing:
             rows.setdefault((model, key), None)
+
+
+def community_name(session: Session, community_id: int | None) -> str | None:
+    """A community's name, from the process's copy of every community's name (reference data: see
+    :func:`workflow.db.reference`); a community the copy does not hold yet is read directly."""
+    if community_id is None:
+        return None
+
+    def load() -> dict[int, str]:
+        with session.no_autoflush:
+            return dict(session.execute(select(Community.id, Community.name)).all())
+
+    name = reference(session, "community_names", ("communities",), load).get(community_id)
+    if name is None:
+        community = kept(session, Community, community_id)
+        name = community.name if community is not None else None
+    return name
 
 
 def categories(session: Session, *, include_retired: bool = False) -> Sequence[tuple[Category, str | None]]:
