@@ -399,20 +399,21 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
 
 
 def request_detail_out(session: Session, actor: Actor, request: Request, locale: str, *,
-                       new: list[int] | None = None, door: str = "api") -> RequestDetailOut:
-    """``new``: the request was made in this unit of work (a submission) with these photos
-    attached, so it has no claims and no evaluations yet, and none of it is asked for. ``door``:
-    where it is shown, for the log of reads of personal data."""
+                       new: bool = False, door: str = "api") -> RequestDetailOut:
+    """``new``: the request was made in this unit of work (a submission), so it has no claims and
+    no evaluations yet, and its photos are those its submit event names; none of that is asked for.
+    ``door``: where it is shown, for the log of reads of personal data."""
     category = rules.taxonomy(session).by_id.get(request.category_id)
     if category is None:  # added by another process since this one's copy of the taxonomy
         category = session.scalars(_CATEGORY, {"category_id": request.category_id}).one()
     base = request_out(session, actor, request, locale, category_code=category.code, door=door)
+    events = repo.events(session, request.id)
     return RequestDetailOut(
         **base.model_dump(),
         attributes=attribute_rules.answered(list(category.attributes or ()), request.attributes or {}, locale),
         media_url=request.media_url,
-        events=[event_out(e, locale) for e in repo.events(session, request.id)],
-        claims=[] if new is not None else [claim_out(c) for c in repo.claims(session, request.id)],
-        evaluations=[] if new is not None else [evaluation_out(e) for e in repo.evaluations(session, request.id)],
-        photo_ids=sorted(set(new)) if new is not None else repo.photo_ids(session, request.id),
+        events=[event_out(e, locale) for e in events],
+        claims=[] if new else [claim_out(c) for c in repo.claims(session, request.id)],
+        evaluations=[] if new else [evaluation_out(e) for e in repo.evaluations(session, request.id)],
+        photo_ids=intake.photos_at_submission(events) if new else repo.photo_ids(session, request.id),
     )

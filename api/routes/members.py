@@ -57,8 +57,7 @@ def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0
     to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it."""
     with ctx.transaction(read_only=True) as tx:
         rows = repo.open_tasks(tx.session, _member(tx), utcnow(), limit=limit, offset=offset)
-        # The board shows only tasks of communities the member is registered with.
-        out = s.requests_out(tx.session, tx.actor, rows, ctx.locale, registered={r.community_id for r in rows})
+        out = s.requests_out(tx.session, tx.actor, rows, ctx.locale, registered=repo.board_communities(rows))
     return s.json_response(list[s.RequestOut], out)
 
 

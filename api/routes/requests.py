@@ -28,8 +28,7 @@ def submit(body: s.SubmitIn, ctx: Ctx = Depends(get_auth_ctx)):
     `invalid_attribute`, and, when `attributes` is given, a required one left out `attribute_required`."""
     with ctx.transaction() as tx:
         request = intake.submit(tx.session, tx.actor, body.submission(), timezone=ctx.settings.timezone)
-        # The photos given were all attached, or the submission was refused.
-        out = s.request_detail_out(tx.session, tx.actor, request, ctx.locale, new=body.photo_ids)
+        out = s.request_detail_out(tx.session, tx.actor, request, ctx.locale, new=True)
     return s.json_response(s.RequestDetailOut, out, status_code=201)
 
 

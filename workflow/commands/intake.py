@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from ..models import (
     Community,
     Grid,
     Request,
+    RequestEvent,
     Role,
     Status,
     utcnow,
@@ -132,6 +134,15 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
     session.flush()
     return request
+
+
+def photos_at_submission(events: Sequence[RequestEvent]) -> list[int]:
+    """The photos a request was submitted with, in id order, from its ``submit`` event (attaching
+    is all or nothing: those given, or the submission was refused)."""
+    for event in events:
+        if event.trigger == "submit":
+            return sorted((event.data or {}).get("photo_ids", []))
+    return []
 
 
 def _community_for(session: Session, actor: Actor, channel: Channel, community_id: int | None) -> Community:

@@ -283,6 +283,12 @@ def open_tasks(session: Session, member_id: int, now: datetime, *, limit: int = 
                                          "offset": offset}).all()
 
 
+def board_communities(tasks: Sequence[Request]) -> set[int]:
+    """The communities of a page of :func:`open_tasks`: the member is registered with each, since
+    the board's query reads only the tasks of those communities."""
+    return {task.community_id for task in tasks}
+
+
 def duplicate_candidates(session: Session, request: Request, *, limit: int = 200) -> Sequence[Request]:
     """Open requests that may repeat ``request``: same community and category, same grid or
     building (or no location at all on both), newest first. Text similarity is scored by the caller."""
