@@ -261,14 +261,16 @@ class PersonalDataReadOut(BaseModel):
     at: datetime
     account_id: int | None = Field(description="Who was shown the data.")
     role: str = Field(description="Their role at the time.")
-    request_id: int
+    request_id: int | None = Field(description="The request whose data was shown; null for a household's.")
+    household_id: int | None = Field(description="The household whose contact was shown; null for a request's.")
     fields: list[str] = Field(description="What was shown whole: contact_name, contact_phone, contact_email, address.")
     door: str = Field(description="`api` (the JSON API) or `page` (the web pages).")
 
 
 def personal_data_read_out(row) -> PersonalDataReadOut:
     return PersonalDataReadOut(id=row.id, at=row.at, account_id=row.account_id, role=row.role,
-                               request_id=row.request_id, fields=row.fields.split(","), door=row.door)
+                               request_id=row.request_id, household_id=row.household_id,
+                               fields=row.fields.split(","), door=row.door)
 
 
 def login_attempt_out(row) -> LoginAttemptOut:

@@ -21,7 +21,20 @@ from workflow.settings import Settings, get_settings
 
 from . import errors
 from .open311 import routes as open311_routes
-from .routes import admin, auth, members, notifications, photos, places, requests, scores, street, webhooks
+from .routes import (
+    admin,
+    auth,
+    board,
+    members,
+    notifications,
+    photos,
+    places,
+    requests,
+    scores,
+    street,
+    visits,
+    webhooks,
+)
 from .schemas import ErrorOut
 
 log = logging.getLogger(__name__)
@@ -88,7 +101,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is not None:
         app.state.runtime = runtime
     errors.install(app)
-    for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores):
+    for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores,
+                   visits, board):
         app.include_router(module.router, prefix="/api/v1", responses=COMMON_ERRORS)
     app.include_router(open311_routes.router)
     web_errors.install(app)

@@ -69,12 +69,11 @@ def serve(demo: bool, host: str, port: int, log_level: str) -> None:
 
 
 def _seed_demo(settings: Settings, demo_data) -> bool:
-    from workflow.db import make_engine, make_session_factory, unit_of_work
+    from workflow.db import make_engine, make_session_factory
 
     engine = make_engine(settings.database_url)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            return demo_data.seed(session, settings)
+        return demo_data.seed_into(make_session_factory(engine), settings)
     finally:
         engine.dispose()
 
@@ -349,6 +348,133 @@ def open311_client_revoke(client_id: int) -> None:
         client = clients.revoke(session, None, client_id)
         name = client.name
     click.echo(f"revoked Open311 client {client_id} ({name})")
+
+
+@main.group("household")
+def household() -> None:
+    """The register of households (住户): add, pair with a member, list."""
+
+
+def _community_by_code(session, code: str):
+    from sqlalchemy import select
+
+    from workflow.models import Community
+
+    community = session.scalar(select(Community).where(Community.code == code))
+    if community is None:
+        raise click.ClickException(f"no community with the code {code}")
+    return community
+
+
+@household.command("add")
+@click.option("--community", "community_code", required=True, help="The community's code, e.g. HP.")
+@click.option("--building", required=True, help="The building's name in that community, e.g. 1号楼.")
+@click.option("--code", required=True, help="The household's stable code, unique in the community.")
+@click.option("--door", required=True, help="Unit and room, e.g. 2单元301.")
+@click.option("--tag", "tags", multiple=True, help="A household tag (party_member, needy, ...); repeatable.")
+@click.option("--contact-name", default="")
+@click.option("--contact-phone", default="")
+def household_add(community_code, building, code, door, tags, contact_name, contact_phone) -> None:
+    """Add a household to a building."""
+
+    from workflow.access import Actor
+    from workflow.visits import commands
+
+    settings = _settings()
+    with _session() as session:
+        community = _community_by_code(session, community_code)
+        row = _building_named(session, community, building)
+        created = commands.create_household(session, Actor(role=commands.OPERATOR), {
+            "building_id": row.id, "code": code, "door": door, "tags": list(tags), "contact_name": contact_name,
+            "contact_phone": contact_phone}, timezone=settings.timezone)
+        household_id = created.id
+    click.echo(f"added household {household_id} ({community_code} {code}, {building} {door})")
+
+
+def _building_named(session, community, name: str):
+    from sqlalchemy import select
+
+    from workflow.models import Building
+
+    row = session.scalar(select(Building).where(Building.community_id == community.id, Building.name == name))
+    if row is None:
+        raise click.ClickException(f"no building {name} in {community.name}")
+    return row
+
+
+def _member_id_of(session, username: str) -> int:
+    from sqlalchemy import select
+
+    from workflow.models import Account, Member
+
+    member_id = session.scalar(select(Member.id).join(Account, Account.id == Member.account_id)
+                               .where(Account.username == username))
+    if member_id is None:
+        raise click.ClickException(f"no member {username}")
+    return member_id
+
+
+@household.command("pair")
+@click.option("--community", "community_code", required=True)
+@click.option("--code", required=True, help="The household's code.")
+@click.option("--member", "username", required=True, help="The member's username.")
+def household_pair(community_code, code, username) -> None:
+    """Pair a member registered with the community with a household (联户), from today."""
+
+    from workflow.access import Actor
+    from workflow.visits import commands
+    from workflow.visits import repository as repo
+
+    settings = _settings()
+    with _session() as session:
+        community = _community_by_code(session, community_code)
+        household = repo.household_by_code(session, community.id, code)
+        if household is None:
+            raise click.ClickException(f"no household {code} in {community.name}")
+        member_id = _member_id_of(session, username)
+        commands.pair_member(session, Actor(role=commands.OPERATOR), household.id, member_id,
+                             timezone=settings.timezone)
+    click.echo(f"{username} looks after {community_code} {code} from today")
+
+
+@household.command("center")
+@click.option("--community", "community_code", required=True)
+@click.option("--building", required=True, help="The building's name in that community, e.g. 1号楼.")
+@click.option("--member", "username", required=True, help="The member's username.")
+def household_center(community_code, building, username) -> None:
+    """Name a member registered with the community the building's party-member center household
+    (党员中心户) from today; the one before hands over."""
+
+    from workflow.access import Actor
+    from workflow.visits import commands
+
+    settings = _settings()
+    with _session() as session:
+        community = _community_by_code(session, community_code)
+        row = _building_named(session, community, building)
+        member_id = _member_id_of(session, username)
+        commands.appoint_center_household(session, Actor(role=commands.OPERATOR), row.id, member_id,
+                                          timezone=settings.timezone)
+    click.echo(f"{username} is the center household of {community_code} {building} from today")
+
+
+@household.command("list")
+@click.option("--community", "community_code", required=True)
+def household_list(community_code) -> None:
+    """The community's households: code, building, door, tags, contact (masked)."""
+    from workflow.access import Actor
+    from workflow.visits import views
+
+    with _session() as session:
+        community = _community_by_code(session, community_code)
+        rows = views.list_households(session, Actor(role="admin"), community.id, limit=500)
+    if not rows:
+        click.echo(f"no households in {community_code} yet; add one with `shoubanping household add`")
+        return
+    click.echo("\t".join(("id", "code", "building", "door", "tags", "contact")))
+    for r in rows:
+        click.echo(f"{r['id']}\t{r['code']}\t{r['building']}\t{r['door']}\t{','.join(r['tags'])}\t"
+                   f"{r['contact_name']} {r['contact_phone']}".rstrip())
 
 
 @main.command("create-account")

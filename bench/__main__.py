@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .core import Context, table, write_json
 
-SUITES = ["lifecycle", "http", "queue", "scores", "memory"]
+SUITES = ["lifecycle", "http", "queue", "scores", "visits", "memory"]
 
 
 def main(argv: list[str] | None = None) -> int:

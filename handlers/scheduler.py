@@ -1,4 +1,5 @@
-"""The scheduler: runs the deadline sweeps and the score refresh on timers, in its own thread.
+"""The scheduler: runs the deadline sweeps, the score refresh and the visit reminders on timers, in
+its own thread.
 
 ``shoubanping scheduler`` runs one in production; ``serve`` runs one in-process in embedded mode.
 Sweeps are safe with several schedulers running at once (see workflow/sweeps.py).
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow.scoring import runs
 from workflow.settings import Settings
 from workflow.sweeps import sweep
+from workflow.visits import sweep as visit_sweep
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ class Scheduler:
     def refresh_scores(self) -> list[str]:
         return runs.refresh(self.sessions, self.settings)
 
+    def remind_visits(self):
+        return visit_sweep.sweep(self.sessions, self.settings.timezone)
+
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
@@ -45,7 +50,10 @@ class Scheduler:
 
     def _run(self) -> None:
         next_scores = time.monotonic()  # the drafts are brought up to date at start, then periodically
-        while not self._stop.wait(min(self.settings.sweep_interval_seconds, self.settings.score_refresh_seconds)):
+        next_visits = time.monotonic()
+        tick = min(self.settings.sweep_interval_seconds, self.settings.score_refresh_seconds,
+                   self.settings.visit_sweep_seconds)
+        while not self._stop.wait(tick):
             try:
                 self.run_once()
             except Exception:  # a failed sweep is retried at the next tick
@@ -56,3 +64,9 @@ class Scheduler:
                     self.refresh_scores()
                 except Exception:
                     log.exception("score refresh failed")
+            if time.monotonic() >= next_visits:
+                next_visits = time.monotonic() + self.settings.visit_sweep_seconds
+                try:
+                    self.remind_visits()
+                except Exception:
+                    log.exception("visit reminders failed")

@@ -28,6 +28,7 @@ from workflow.db import unit_of_work
 from workflow.models import (
     Account,
     Base,
+    Building,
     CalendarDay,
     Category,
     Community,
@@ -42,6 +43,8 @@ from workflow.models import (
     Webhook,
 )
 from workflow.settings import Settings
+from workflow.visits import commands as visits
+from workflow.visits import repository as visits_repo
 from workflow.webhooks import register as register_webhook
 
 from .conftest import _HASH, build_world, reset_postgres
@@ -315,6 +318,73 @@ class Env:
 
     def tracking_code(self, scope: str) -> str:
         return tracking.code_for(self.settings, self.request(scope, "community"))
+
+    # --- planned collection (workflow.visits) ------------------------------------------------------
+
+    def household(self, scope: str, *, paired: bool = False) -> int:
+        """A fresh household of A (own) or C (other), looked after by member_1 / member_c if ``paired``."""
+        own = scope == "own"
+        with unit_of_work(self.runtime.sessions) as session:
+            staff = self.actor("staff_a" if own else "staff_c")
+            household = visits.create_household(session, staff, {
+                "building_id": self.id("building_A" if own else "building_C"), "code": f"MX-{serial()}",
+                "door": "1单元101", "tags": ["party_member"]}, timezone=self.settings.timezone)
+            if paired:
+                visits.pair_member(session, staff, household.id, self.member_id(scope),
+                                   timezone=self.settings.timezone)
+            return household.id
+
+    def new_building(self, scope: str) -> int:
+        """A fresh building of A (own) or C (other): each has its own 党员中心户."""
+        with unit_of_work(self.runtime.sessions) as session:
+            building = Building(community_id=self.community(scope), name=f"矩阵{serial()}号楼")
+            session.add(building)
+            session.flush()
+            return building.id
+
+    def center_household(self, scope: str) -> tuple[int, int]:
+        """(building, center household): a fresh building with member_1 / member_c as its 党员中心户."""
+        building = self.new_building(scope)
+        with unit_of_work(self.runtime.sessions) as session:
+            staff = self.actor("staff_a" if scope == "own" else "staff_c")
+            return building, visits.appoint_center_household(session, staff, building, self.member_id(scope),
+                                                             timezone=self.settings.timezone).id
+
+    def pairing(self, scope: str) -> tuple[int, int]:
+        """(household, pairing): a fresh household and its open pairing."""
+        household = self.household(scope, paired=True)
+        with unit_of_work(self.runtime.sessions) as session:
+            return household, visits_repo.pairings_of_household(session, household)[0].id
+
+    def new_staff(self, scope: str) -> int:
+        """A further staff account of A (own) or C (other)."""
+        username = f"staff_x{serial()}"
+        with unit_of_work(self.runtime.sessions) as session:
+            account = accounts.create_account(session, username=username, password="", password_hash=_HASH,
+                                              display_name=username, role=Role.staff,
+                                              community_id=self.community(scope))
+            return account.id
+
+    def grid(self, scope: str) -> int:
+        return self.id("grid_A" if scope == "own" else "grid_C")
+
+    def grid_worker(self, scope: str) -> int:
+        """A fresh staff account working the grid of A (own) or C (other); returns the assignment."""
+        account_id = self.new_staff(scope)
+        with unit_of_work(self.runtime.sessions) as session:
+            staff = self.actor("staff_a" if scope == "own" else "staff_c")
+            return visits.assign_grid_worker(session, staff, self.grid(scope), account_id,
+                                             timezone=self.settings.timezone).id
+
+    def open_round(self, scope: str) -> int:
+        """staff_a's (own) or staff_c's (other) open round of their grid, started when there is none."""
+        staff = self.actor("staff_a" if scope == "own" else "staff_c")
+        grid = self.grid(scope)
+        with unit_of_work(self.runtime.sessions) as session:
+            if not any(w.account_id == staff.account_id for w in visits_repo.grid_workers(session, grid)):
+                visits.assign_grid_worker(session, staff, grid, staff.account_id, timezone=self.settings.timezone)
+        with unit_of_work(self.runtime.sessions) as session:
+            return visits.start_round(session, staff, grid, timezone=self.settings.timezone)[0].id
 
     def close(self) -> None:
         for client in self.clients:

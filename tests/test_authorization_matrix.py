@@ -272,6 +272,10 @@ def is_secretary(role: str) -> bool:
 STAFF_ONLY = X("401", D, D, "ok|" + NF, D, D, D)
 OFFICER_ONLY = X("401", D, D, D, "ok|" + NF, D, D)
 SCORE_READERS = X("401", D, OUT, D, D, "ok|" + OUT, "ok")
+# A community's households: its staff and secretary, its street's officers, admins, and the members
+# registered there (masked); kept by its staff and admins.
+HOUSEHOLD_READERS = X("401", D, "ok|403 not_registered", "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok")
+HOUSEHOLD_KEEPERS = X("401", D, D, "ok|" + OUT, D, D, "ok")
 
 TRIGGERS = {
     # trigger: (state, body, expectation)
@@ -444,6 +448,73 @@ API_ROWS = [
         lambda env, role, scope: Call(f"/open311/v2/tokens/{env.tracking_code('own')}.json",
                                       params={"jurisdiction_id": "S1"}), scoped=False),
     api("GET /healthz", EVERYONE, static("/healthz"), scoped=False),
+    # planned collection: households, pairings, visits, rounds, coverage (README, "Visits and coverage")
+    api("GET /api/v1/household-tags", ANY_LOGIN, static("/api/v1/household-tags"), scoped=False),
+    api("POST /api/v1/admin/household-tags", ADMIN_ONLY,
+        lambda env, role, scope: Call("/api/v1/admin/household-tags",
+                                      json={"code": f"mx{serial()}", "name_zh": "矩阵户", "name_en": "Matrix"}),
+        scoped=False),
+    api("GET /api/v1/communities/{community_id}/households", HOUSEHOLD_READERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/households")),
+    api("POST /api/v1/households", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call("/api/v1/households", json={
+            "building_id": env.id("building_A" if scope == "own" else "building_C"), "code": f"MXN-{serial()}",
+            "door": "3单元302"})),
+    api("GET /api/v1/households/{household_id}", HOUSEHOLD_READERS,
+        lambda env, role, scope: Call(f"/api/v1/households/{env.household(scope)}")),
+    api("PATCH /api/v1/households/{household_id}", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/households/{env.household(scope)}", json={"door": "3单元303"})),
+    api("POST /api/v1/households/{household_id}/pairings", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/households/{env.household(scope)}/pairings",
+                                      json={"member_id": env.member_id(scope)})),
+    api("POST /api/v1/households/{household_id}/pairings/{pairing_id}/end", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call("/api/v1/households/{}/pairings/{}/end".format(*env.pairing(scope)), json={})),
+    api("POST /api/v1/households/{household_id}/visits",
+        X("401", D, "ok|403 not_registered", "ok|" + OUT, D, D, D),
+        lambda env, role, scope: Call(f"/api/v1/households/{env.household(scope)}/visits", json={})),
+    api("POST /api/v1/households/{household_id}/reminders", X("401", D, D, "ok|" + OUT, D, "ok|" + OUT, "ok"),
+        lambda env, role, scope: Call(f"/api/v1/households/{env.household(scope, paired=True)}/reminders")),
+    api("GET /api/v1/members/me/households", X("401", D, "ok", D, D, D, D), static("/api/v1/members/me/households"),
+        scoped=False),
+    api("GET /api/v1/buildings/{building_id}/center-households", HOUSEHOLD_READERS,
+        lambda env, role, scope: Call(f"/api/v1/buildings/{env.center_household(scope)[0]}/center-households")),
+    api("POST /api/v1/buildings/{building_id}/center-households", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/buildings/{env.new_building(scope)}/center-households",
+                                      json={"member_id": env.member_id(scope)})),
+    api("POST /api/v1/buildings/{building_id}/center-households/{center_id}/end", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call("/api/v1/buildings/{}/center-households/{}/end".format(
+            *env.center_household(scope)), json={})),
+    api("GET /api/v1/grids/{grid_id}/workers", HOUSEHOLD_READERS,
+        lambda env, role, scope: Call(f"/api/v1/grids/{env.grid(scope)}/workers")),
+    api("POST /api/v1/grids/{grid_id}/workers", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/grids/{env.grid(scope)}/workers",
+                                      json={"account_id": env.new_staff(scope)})),
+    api("POST /api/v1/grids/{grid_id}/workers/{worker_id}/end", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/grids/{env.grid(scope)}/workers/{env.grid_worker(scope)}/end",
+                                      json={})),
+    api("POST /api/v1/rounds", X("401", D, D, "ok|" + OUT, D, D, D),
+        lambda env, role, scope: (env.open_round("own"), Call("/api/v1/rounds", json={"grid_id": env.grid(scope)}))[1]),
+    api("GET /api/v1/rounds/mine", X("401", D, D, "ok", D, D, D), static("/api/v1/rounds/mine"), scoped=False),
+    *[api(f"POST /api/v1/rounds/{{round_id}}/{action}", X("401", D, D, "ok|404 round_not_found", D, D, D),
+          lambda env, role, scope, action=action, body=body: Call(f"/api/v1/rounds/{env.open_round(scope)}/{action}",
+                                                                  json=body))
+      for action, body in (("ticks", {"areas": ["小区广场"]}), ("end", {"note": "巡查完毕"}),
+                           ("findings", {"category": "disputes.noise", "description": "巡查发现夜间施工"}))],
+    *[api(f"GET /api/v1/coverage/{{period}}/{{scope_kind}}/{{scope_id}}{suffix}", expect,
+          lambda env, role, scope, kind=kind, suffix=suffix: Call(
+              f"/api/v1/coverage/{PERIOD}/{kind}/{(env.community if kind == 'community' else env.street)(scope)}"
+              f"{suffix}"), variant=kind)
+      for suffix in ("", "/missed")
+      for kind, expect in (("community", X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok")),
+                           ("street", X("401", D, D, OUT, "ok|" + OUT, OUT, "ok")))],
+    # 公示 and 亮身份: the board and who serves a building are public; a member sets what is shown
+    api("GET /api/v1/board/{scope_kind}/{code}", EVERYONE, static("/api/v1/board/community/A"), scoped=False),
+    api("GET /api/v1/buildings/{building_id}/serving", EVERYONE,
+        lambda env, role, scope: Call(f"/api/v1/buildings/{env.id('building_A')}/serving"), scoped=False),
+    api("GET /api/v1/members/me/showing", X("401", D, "ok", D, D, D, D), static("/api/v1/members/me/showing"),
+        scoped=False),
+    api("PUT /api/v1/members/me/showing", X("401", D, "ok", D, D, D, D),
+        static("/api/v1/members/me/showing", json={"title": "楼栋长"}), scoped=False),
 ]
 
 
@@ -649,6 +720,7 @@ def web_publication(env: Env, role: str, scope: str) -> Call:
 
 READER_PAGE = X(L, W, W, W, W, "ok|" + OUT, "ok")
 MEMBER_PAGE = X(L, W, "ok", W, W, W, W)
+ROUND_PAGE = X(L, W, W, "ok|404 round_not_found", W, W, W)  # a grid worker's own rounds
 TRIGGER_PAGES = {t.replace("-", "_"): (state, body, expect) for t, (state, body, expect) in TRIGGERS.items()}
 TRIGGER_PAGES["merge"] = ("community", None, STAFF_ONLY)
 
@@ -720,6 +792,44 @@ PAGE_ROWS = [
            lambda env, role, scope, kind=kind: Call(f"/reports/{unit_id(env)}/{PERIOD}.{kind}"), scoped=False,
            variant=kind)
       for kind in ("xlsx", "pdf")],
+    # planned collection
+    page("GET /member/households", MEMBER_PAGE, static("/member/households"), scoped=False),
+    page("POST /member/households/{household_id}/visit", X(L, W, "ok|403 not_registered", W, W, W, W),
+         lambda env, role, scope: Call(f"/member/households/{env.household(scope)}/visit")),
+    page("GET /desk/rounds", X(L, W, W, "ok", W, W, W), static("/desk/rounds"), scoped=False),
+    page("POST /desk/rounds", X(L, W, W, "ok|" + OUT, W, W, W),
+         lambda env, role, scope: (env.open_round("own"),
+                                   Call("/desk/rounds", data={"grid_id": str(env.grid(scope))}))[1]),
+    page("GET /desk/rounds/{round_id}", ROUND_PAGE,
+         lambda env, role, scope: Call(f"/desk/rounds/{env.open_round(scope)}")),
+    *[page(f"POST /desk/rounds/{{round_id}}/{action}", ROUND_PAGE,
+           lambda env, role, scope, action=action, data=data: Call(f"/desk/rounds/{env.open_round(scope)}/{action}",
+                                                                   data=data))
+      for action, data in (("ticks", {"areas": "小区广场"}), ("end", {"note": ""}),
+                           ("findings", {"category": "disputes.noise", "description": "巡查发现夜间施工"}))],
+    page("GET /desk/households", X(L, W, W, "ok", W, W, "ok"), static("/desk/households"), scoped=False),
+    page("POST /desk/households", X(L, W, W, "ok|" + OUT, W, W, "ok"),
+         lambda env, role, scope: Call("/desk/households", data={
+             "building_id": str(env.id("building_A" if scope == "own" else "building_C")), "code": f"MXP-{serial()}",
+             "door": "4单元401"})),
+    page("GET /desk/households/{household_id}", X(L, W, W, "ok|" + OUT, W, "ok|" + OUT, "ok"),
+         lambda env, role, scope: Call(f"/desk/households/{env.household(scope)}")),
+    page("POST /desk/center-households", X(L, W, W, "ok|" + OUT, W, W, "ok"),
+         lambda env, role, scope: Call("/desk/center-households", data={
+             "building_id": str(env.new_building(scope)), "member_id": str(env.member_id(scope))})),
+    page("GET /coverage", X(L, W, W, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok"),
+         lambda env, role, scope: Call("/coverage", params={"period": PERIOD, "scope": "community",
+                                                            "id": env.community(scope)})),
+    page("POST /coverage/reminders/{household_id}", X(L, W, W, "ok|" + OUT, W, "ok|" + OUT, "ok"),
+         lambda env, role, scope: Call(f"/coverage/reminders/{env.household(scope, paired=True)}",
+                                       data={"back": "/coverage"})),
+    page("GET /board/{scope_kind}/{code}", PAGE_OK, static("/board/community/A"), scoped=False),
+    page("GET /board/{scope_kind}/{code}/notice.pdf", PAGE_OK, static("/board/street/S1/notice.pdf"), scoped=False),
+    page("GET /buildings/{building_id}/poster.pdf", PAGE_OK,
+         lambda env, role, scope: Call(f"/buildings/{env.id('building_A')}/poster.pdf"), scoped=False),
+    page("GET /member/showing", MEMBER_PAGE, static("/member/showing"), scoped=False),
+    page("POST /member/showing", MEMBER_PAGE, static("/member/showing", data={"show_name": "1", "show_unit": "1",
+                                                                              "title": "楼栋长"}), scoped=False),
 ]
 
 

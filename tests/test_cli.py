@@ -68,10 +68,28 @@ def test_demo_seeds_every_state_once(db_url, tmp_path):
         # The simulated streets beside it: six months of closed requests, each month's outcomes.
         history = dict(conn.execute(text("SELECT s.code, count(DISTINCT o.period_month) FROM outcomes o "
                                          "JOIN streets s ON s.id = o.street_id GROUP BY s.code")).all())
+        # The demo street's planned collection: households paired on every building, six months of visits.
+        collection = conn.execute(text(
+            "SELECT count(DISTINCT h.building_id), count(DISTINCT p.household_id), count(DISTINCT v.id) "
+            "FROM households h JOIN communities c ON c.id = h.community_id JOIN streets s ON s.id = c.street_id "
+            "LEFT JOIN household_pairings p ON p.household_id = h.id LEFT JOIN visits v ON v.household_id = h.id "
+            "WHERE s.code = 'DEMO'")).one()
+        visit_months = {str(d)[:7] for d in conn.execute(text("SELECT local_date FROM visits")).scalars()}
+        centers = conn.execute(text("SELECT count(*) FROM center_households WHERE ends_on IS NULL")).scalar()
+        # Last month published for the demo street (the public board's figures), counted from its requests.
+        published = conn.execute(text(
+            "SELECT u.received FROM score_runs r JOIN unit_scores u ON u.run_id = r.id JOIN streets s "
+            "ON s.id = r.scope_id WHERE r.status = 'published' AND r.scope_kind = 'street' AND s.code = 'DEMO' "
+            "AND u.unit_kind = 'street' AND u.unit_id = s.id")).scalars().all()
     engine.dispose()
     assert states == ALL_STATES  # the demo street alone shows every state
     assert (members, communities) == (20, 2)
-    assert history["S001"] >= 6 and history["S002"] >= 6
+    assert history["S001"] >= 6 and history["S002"] >= 6 and history["DEMO"] >= 6  # a point in every month
+    buildings, paired, visits = collection
+    assert buildings == 10 and paired == 80 and visits > 500
+    assert len(visit_months) >= 6
+    assert centers == 10  # a 党员中心户 on every building of the demo street
+    assert len(published) == 1 and published[0] >= 20  # about four requests a week in each community
     again = _run("demo", env=env, cwd=tmp_path)
     assert again.returncode != 0 and "already holds data" in again.stderr
 
@@ -152,3 +170,29 @@ def test_worker_process(settings, tmp_path):
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
     assert "worker running" in output and "worker stopped" in output
+
+
+def test_an_operator_keeps_the_register_of_households(db_url, world, tmp_path):
+    env = _env(database_url=db_url, dev_mode="1")
+    added = _run("household", "add", "--community", "A", "--building", "1号楼", "--code", "A-1-101", "--door",
+                 "1单元101", "--tag", "needy", "--contact-name", "王阿姨", "--contact-phone", "13800001234",
+                 env=env, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "added household" in added.stdout
+    paired = _run("household", "pair", "--community", "A", "--code", "A-1-101", "--member", "member_1", env=env,
+                  cwd=tmp_path)
+    assert paired.returncode == 0, paired.stderr
+    listed = _run("household", "list", "--community", "A", env=env, cwd=tmp_path)
+    assert listed.returncode == 0 and "A-1-101\t1号楼\t1单元101\tneedy\t王** 138****1234" in listed.stdout
+    again = _run("household", "add", "--community", "A", "--building", "1号楼", "--code", "A-1-101", "--door",
+                 "1单元102", env=env, cwd=tmp_path)
+    assert again.returncode != 0 and "household_code_taken" in again.stderr
+    unknown = _run("household", "pair", "--community", "A", "--code", "A-1-101", "--member", "member_c", env=env,
+                   cwd=tmp_path)
+    assert unknown.returncode != 0 and "not_registered" in unknown.stderr
+    center = _run("household", "center", "--community", "A", "--building", "1号楼", "--member", "member_1",
+                  env=env, cwd=tmp_path)
+    assert center.returncode == 0 and "center household of A 1号楼" in center.stdout, center.stderr
+    twice = _run("household", "center", "--community", "A", "--building", "1号楼", "--member", "member_1",
+                 env=env, cwd=tmp_path)
+    assert twice.returncode != 0 and "already_center_household" in twice.stderr

@@ -1,8 +1,9 @@
 """The city simulator at small scale, on the backend under test: the same seed gives the same rows;
 every request's history replays through the lifecycle to the status stored with it, alongside the
 rows the real commands write; every closed request has the outcome the outcome actor would record;
-the scores engine runs over a simulated month; the API and the pages read what it wrote; and the
-command line fills an empty database and refuses a second time."""
+the scores engine runs over a simulated month; the households, pairings, visits and rounds keep the
+commands' rules and give sane coverage; the API and the pages read what it wrote; and the command line
+fills an empty database and refuses a second time."""
 
 from __future__ import annotations
 
@@ -14,23 +15,30 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
 from api.app import create_app
 from workflow import deadlines
+from workflow.access import Actor
 from workflow.db import unit_of_work
 from workflow.lifecycle import MACHINE, TERMINAL
 from workflow.models import (
     Account,
     Base,
+    Building,
     Category,
     Claim,
+    Community,
     Evaluation,
+    Grid,
     HoursEntry,
+    Member,
     Outcome,
     PointEntry,
+    Registration,
     Request,
     RequestEvent,
     Status,
@@ -38,9 +46,12 @@ from workflow.models import (
     UnitScore,
     WhistleCall,
 )
-from workflow.outcomes import record_outcome
+from workflow.outcomes import period_month, record_outcome
 from workflow.scoring import runs
 from workflow.simulate import PASSWORD, CityShape, simulate
+from workflow.visits import coverage
+from workflow.visits.models import GridWorker, Household, HouseholdPairing, InspectionRound, Visit
+from workflow.visits.plan import BUILTIN_TAGS
 
 from .web.conftest import Browser
 
@@ -95,6 +106,7 @@ def test_the_same_seed_gives_the_same_city_and_histories(runtime):
     first, again, other = run(7, 2), run(7, 1), run(8, 2)
     assert first == again
     assert first["requests"] and first["request_events"] and first["outcomes"]
+    assert first["households"] and first["household_pairings"] and first["visits"] and first["inspection_rounds"]
     assert first["request_events"] != other["request_events"]
 
 
@@ -163,7 +175,7 @@ def test_every_history_replays_through_the_lifecycle_with_the_rows_of_the_real_c
         assert keys and max(keys.values()) == 1
         patterns = {"task_verified": r"verified:\d+", "released": r"released:\d+", "sent_back": r"sent_back:\d+:\d+",
                     "resident_satisfied": r"satisfied:\d+:\d+", "visit_collected": r"visit:\d+",
-                    "overdue": r"overdue:\d+:\d+"}
+                    "overdue": r"overdue:\d+:\d+", "household_visit": r"visit-household:\d+:\d+:\d{4}-\d{2}"}
         for key, reason, _request in points:
             assert re.fullmatch(patterns[reason.value], key), (reason, key)
         assert {reason.value for _key, reason, _request in points} == set(patterns)
@@ -225,6 +237,114 @@ def test_the_scores_engine_runs_over_a_simulated_month(runtime):
     assert all(Decimal("0.5") < r.resolution_rate < 1 for r in street)
     assert sum(r.evaluated for r in street) > sum(r.solved for r in street)
     assert counts["member_rows"] >= 80 and counts["ranked"] > 0
+
+
+def test_the_planned_collection_keeps_the_commands_rules_and_gives_sane_coverage(runtime):
+    report = _simulate(runtime)
+    zone = ZoneInfo(runtime.settings.timezone)
+    start, today = report.start.astimezone(zone).date(), NOW.astimezone(zone).date()
+    with unit_of_work(runtime.sessions) as session:
+        buildings = session.execute(select(Building.id, Building.community_id)).all()
+        households = {h.id: h for h in session.scalars(select(Household))}
+        pairings = session.scalars(select(HouseholdPairing)).all()
+        registered = set(session.execute(select(Registration.member_id, Registration.community_id)).all())
+        member_account = dict(session.execute(select(Member.id, Member.account_id)).all())
+        accounts = {a.id: a for a in session.scalars(select(Account))}
+        grids = dict(session.execute(select(Grid.id, Grid.community_id)).all())
+        workers = session.scalars(select(GridWorker)).all()
+        visits = session.scalars(select(Visit).order_by(Visit.id)).all()
+        rounds = session.scalars(select(InspectionRound)).all()
+        visit_points = session.execute(select(PointEntry.source_key, PointEntry.member_id, PointEntry.local_date)
+                                       .where(PointEntry.reason == "household_visit")).all()
+        streets = dict(session.execute(select(Community.id, Community.street_id)).all())
+
+        # Households on every building, a share of them tagged, each paired from before the months
+        # (or from the day it joined) with a member registered with its community.
+        per_building = Counter(h.building_id for h in households.values())
+        assert {b for b, _c in buildings} == set(per_building) and min(per_building.values()) >= 18
+        assert all(h.community_id == c for b, c in buildings for h in households.values() if h.building_id == b)
+        tagged = [h for h in households.values() if h.tags]
+        assert 0.1 < len(tagged) / len(households) < 0.4
+        assert {t for h in tagged for t in h.tags} == set(BUILTIN_TAGS)
+        assert len(pairings) == len(households) and {p.household_id for p in pairings} == set(households)
+        paired_with = {p.household_id: p.member_id for p in pairings}
+        for p in pairings:
+            household = households[p.household_id]
+            assert (p.member_id, household.community_id) in registered
+            assert p.starts_on < start or p.starts_on == household.created_on >= start
+        # A grid worker for every grid: a staff account of its community.
+        assert sorted(w.grid_id for w in workers) == sorted(grids)
+        for w in workers:
+            account = accounts[w.account_id]
+            assert account.role == "staff" and account.community_id == grids[w.grid_id] and w.starts_on < start
+
+        # Visits as record_visit writes them.
+        assert len({(v.household_id, v.visitor_id, v.local_date) for v in visits}) == len(visits)
+        first_visit = {}
+        for v in visits:
+            household = households[v.household_id]
+            visitor = accounts[v.visitor_id]
+            assert v.visitor_role == visitor.role.value and v.visitor_role in ("member", "staff")
+            assert v.community_id == household.community_id and v.street_id == streets[v.community_id]
+            if v.visitor_role == "member":
+                assert member_account[v.member_id] == v.visitor_id
+                assert (v.member_id, household.community_id) in registered
+            else:
+                assert v.member_id is None and visitor.community_id == household.community_id
+            assert v.paired == (v.member_id == paired_with[v.household_id])
+            assert start <= v.local_date <= today and v.at <= NOW and v.at.astimezone(zone).date() == v.local_date
+            assert v.request_id is None
+            first_visit[v.household_id] = min(first_visit.get(v.household_id, v.local_date), v.local_date)
+        assert all(households[h].created_on <= day for h, day in first_visit.items())
+        outcomes = Counter(v.outcome.value for v in visits)
+        assert outcomes["all_well"] > outcomes["need"] > outcomes["problem"] > 0
+        assert Counter(v.visitor_role for v in visits)["staff"] > 0 and any(not v.paired for v in visits)
+        assert 0.6 * len(households) < len(first_visit) < len(households)  # most visited (a quarter runs), some never
+        # The visit bonus: once a member, household and month.
+        expected = {(f"visit-household:{v.member_id}:{v.household_id}:{period_month(v.local_date)}", v.member_id)
+                    for v in visits if v.member_id is not None}
+        assert {(key, member) for key, member, _day in visit_points} == expected
+        assert len(visit_points) == len(expected)
+        # Weekly rounds of every grid by its worker.
+        worker_of = {w.grid_id: w.account_id for w in workers}
+        assert {r.grid_id for r in rounds} == set(grids)
+        assert all(r.account_id == worker_of[r.grid_id] and start <= r.local_date <= today for r in rounds)
+        assert all(r.ended_at is None or r.started_at < r.ended_at <= NOW for r in rounds)
+        weeks = (today - start).days / 7
+        assert all(0.6 * weeks <= n <= weeks + 1 for n in Counter(r.grid_id for r in rounds).values())
+
+        # Coverage of a simulated community and its street, for the month that ends at NOW.
+        admin = Actor.of(session, session.scalar(select(Account).where(Account.role == "admin")))
+        community_id = session.scalar(select(Community.id).order_by(Community.id))
+        period = period_month(today)
+        found = coverage.report(session, admin, "community", community_id, period, today)
+        totals = found["totals"]
+        assert totals["households"] == sum(1 for h in households.values() if h.community_id == community_id)
+        assert 0 < totals["coverage"] < 1 and totals["visits"] > 0
+        assert totals["visited"] + totals["due"] + totals["overdue"] == totals["households"]
+        assert totals["overdue"] > 0 and 0 < totals["never_visited"] < totals["households"]
+        assert found["members"] and found["buildings"] and all(0 <= b["coverage"] <= 1 for b in found["buildings"])
+        assert all(g["rounds"] > 0 and g["workers"] for g in found["grids"])
+        # The report counts in groups what the household-by-household states say, to the household.
+        one_by_one = coverage.states(session, [community_id], period, today)[0]
+        for key, rows in (("buildings", lambda s: [s.building_id]), ("members", lambda s: [m for m, _n in s.members])):
+            expected: dict[int, Counter] = {}
+            for s in one_by_one:
+                for k in rows(s):
+                    expected.setdefault(k, Counter())[s.status] += 1
+                    expected[k]["never_visited"] += s.never_visited
+            ident = "id" if key == "buildings" else "member_id"
+            assert {row[ident]: (row["visited"], row["due"], row["overdue"], row["never_visited"])
+                    for row in found[key]} == {k: (c["visited"], c["due"], c["overdue"], c["never_visited"])
+                                               for k, c in expected.items()}
+        assert Counter(s.status for s in one_by_one) == Counter(
+            {k: totals[k] for k in ("visited", "due", "overdue") if totals[k]})
+        street = coverage.report(session, admin, "street", streets[community_id], period, today)
+        assert street["totals"]["households"] == sum(c["households"] for c in street["communities"])
+        assert 0 < street["totals"]["coverage"] <= 1
+        missed = coverage.missed(session, admin, "community", community_id, period, today)
+        assert missed["total"] == sum(1 for s in coverage.states(session, [community_id], period, today)[0]
+                                      if s.status == "overdue" or (s.never_visited and s.status != "visited"))
 
 
 def test_the_api_and_the_pages_read_a_simulated_city(runtime):

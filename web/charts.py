@@ -136,3 +136,15 @@ def _received_chart(name: str, points: tuple[tuple, ...], locale: str) -> Markup
     chart.x_labels = [period_label(p[0], locale) for p in points]
     chart.add(_("Requests counted").render(locale), [p[1] for p in points])
     return _svg(chart)
+
+
+@lru_cache(maxsize=64)
+def coverage_chart(name: str, points: tuple[tuple, ...], locale: str) -> Markup:
+    """Visit coverage (the share of households visited as the plan asks) over the months."""
+    chart = pygal.Line(_config(
+        _("Visit coverage, {name}", name=name).render(locale), locale,
+        range=(0, 1), include_x_axis=False, allow_interruptions=True, dots_size=4, show_legend=False,
+        value_formatter=lambda v: percent(v, locale), y_labels=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    chart.x_labels = [period_label(p[0], locale) for p in points]
+    chart.add(_("Visit coverage").render(locale), [p[1] for p in points])
+    return _svg(chart)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Exists, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from .errors import Forbidden
@@ -68,9 +68,13 @@ class Actor:
 
 # Built once: the checks below run on every command.
 _MEMBER_ID = select(Member.id).where(Member.account_id == bindparam("account_id"))
-_REGISTERED = select(exists().where(Registration.member_id == bindparam("member_id"),
-                                    Registration.community_id == bindparam("community_id"),
-                                    Registration.status == RegistrationStatus.active))
+def registered_clause(member_id, community_id) -> Exists:
+    """The member has an active registration with the community (both bound parameters or columns)."""
+    return exists().where(Registration.member_id == member_id, Registration.community_id == community_id,
+                          Registration.status == RegistrationStatus.active)
+
+
+_REGISTERED = select(registered_clause(bindparam("member_id"), bindparam("community_id")))
 _CLAIMED = select(exists().where(Claim.member_id == bindparam("member_id"),
                                  Claim.request_id == bindparam("request_id")))
 _LINKED = select(exists().where(RequestLink.request_id == bindparam("request_id"),

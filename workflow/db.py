@@ -266,9 +266,11 @@ def insert_once(session: Session, table: Table, key: str, values: dict) -> bool:
         from sqlalchemy.dialects import postgresql, sqlite
 
         insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        # RETURNING says whether a row went in: on PostgreSQL the rowcount of an insert into a table
+        # with a generated key is -1 (SQLAlchemy fetches the key with RETURNING of its own).
         statement = _INSERT_ONCE[(table.name, key, dialect)] = insert(table).on_conflict_do_nothing(
-            index_elements=[table.c[key]])
-    return bool(session.execute(statement, values).rowcount)
+            index_elements=[table.c[key]]).returning(table.c[key])
+    return session.execute(statement, values).first() is not None
 
 
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:

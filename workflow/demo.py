@@ -4,24 +4,43 @@ Two parts. First ``shoubanping simulate`` at a small scale lays down two streets
 history (closed requests through every route, outcomes, ledgers, score drafts to read: trends,
 rankings and unit reports are full). Then the demo street 示范街道 is built beside them through the
 real commands, each request's history a true one, with an account for every role and a request in
-every state. Seeding refuses a database that already has streets or accounts.
+every state, and households, pairings, grid workers and six months of visits and rounds. Seeding
+refuses a database that already has streets or accounts.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from . import attributes
+from . import attributes, outcomes
 from .access import Actor
 from .commands import accounts, clients, members, zones
 from .commands.handling import fire
 from .commands.intake import Submission, submit
-from .models import Account, Building, Category, Community, Grid, Request, Role, Street, Unit, utcnow
+from .db import unit_of_work
+from .models import (
+    Account,
+    Building,
+    Category,
+    Community,
+    Grid,
+    OutboxMessage,
+    Request,
+    Role,
+    ScopeKind,
+    Street,
+    Unit,
+    utcnow,
+)
+from .scoring import periods, runs
 from .settings import Settings
 from .simulate import CityShape, simulate
+from .visits import demo as visits_demo
 
 PASSWORD = "demo-pass-2026"
 UNITS = ["区税务局机关党委", "市第一人民医院党委", "区教育委员会机关党委"]
@@ -69,9 +88,30 @@ def accounts_text() -> str:
     return "\n".join(lines)
 
 
+def seed_into(factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None) -> bool:
+    """Seed the demo in two units of work: the facts, committed; then last month published for the
+    demo street, as its secretary would, so the public boards (公示) have figures to show. The
+    publication reads what is committed (on PostgreSQL its counts run on connections of their own),
+    hence its own transaction. False (and nothing written) when the database already holds data."""
+    now = now or utcnow()
+    with unit_of_work(factory) as session:
+        if not seed(session, settings, now=now):
+            return False
+    with unit_of_work(factory) as session:
+        publish_last_month(session, settings, now=now)
+    return True
+
+
+def publish_last_month(session: Session, settings: Settings, *, now: datetime) -> None:
+    street = session.scalar(select(Street).where(Street.code == "DEMO"))
+    secretary = Actor.of(session, demo_account(session, "secretary_street"))
+    last_month = periods.shift(periods.label_of(periods.local_date(now, settings.timezone), "month"), -1)
+    runs.publish(session, settings, secretary, last_month, ScopeKind.street, street.id, now=now)
+
+
 def seed(session: Session, settings: Settings, *, now: datetime | None = None) -> bool:
-    """Seed the demo. Returns False (and writes nothing) when the database already has a street or
-    an account."""
+    """Seed the demo's facts (publication aside: :func:`seed_into`). Returns False (and writes
+    nothing) when the database already has a street or an account."""
     now = now or utcnow()
     if simulate(session, settings, seed=HISTORY_SEED, shape=HISTORY, now=now, workers=1, password=PASSWORD) is None:
         return False
@@ -118,7 +158,7 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
                         phone=f"1380000000{i}")
                  for i, n in enumerate(["王阿姨", "李大爷", "张先生", "赵女士", "刘师傅", "陈同学"], start=1)]
     staff_hp = person("staff_hp1", "周网格员", Role.staff, community_id=hp.id)
-    person("staff_hp2", "吴社工", Role.staff, community_id=hp.id)
+    staff_hp2 = person("staff_hp2", "吴社工", Role.staff, community_id=hp.id)
     staff_xf = person("staff_xf1", "郑网格员", Role.staff, community_id=xf.id)
     person("secretary_hp", "孙书记", Role.secretary, community_id=hp.id)
     person("secretary_street", "钱书记", Role.secretary, street_id=street.id)
@@ -128,7 +168,7 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     member_actors = []
     for i in range(20):
         actor = person(f"member{i + 1:02d}", f"{surnames[i]}党员", Role.member, unit_id=units[i % 3].id)
-        members.register(session, actor, hp.id if i < 12 else xf.id, now=now - timedelta(days=60))
+        members.register(session, actor, hp.id if i < 12 else xf.id, now=now - timedelta(days=HISTORY_DAYS + 10))
         if i % 5 == 0:  # some members live near both communities
             members.register(session, actor, xf.id if i < 12 else hp.id, now=now - timedelta(days=30))
         member_actors.append(actor)
@@ -138,6 +178,25 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     zones.assign(session, staff_hp, member_actors[3].member_id, building_id=b_hp[0].id)
     zones.assign(session, staff_hp, member_actors[4].member_id, building_id=b_hp[1].id)
     zones.assign(session, staff_hp, member_actors[5].member_id, grid_id=places["HP"]["grids"][1].id)
+    # 住户, 联户, 网格员: households on every building, two members looking after each building's,
+    # the grid workers, and six months of visits and rounds (workflow.visits.demo).
+    all_buildings = [*b_hp, *b_xf]
+    carers = {b.id: member_actors[2 * k:2 * k + 2] for k, b in enumerate(b_hp)}
+    carers.update({b.id: member_actors[12 + 2 * k:14 + 2 * k] for k, b in enumerate(b_xf)})
+    hp_grids, xf_grids = places["HP"]["grids"], places["XF"]["grids"]
+    visits_demo.seed(session, settings.timezone, now, staff=[staff_hp, staff_xf], grids=[*hp_grids, *xf_grids],
+                     grid_staff=[staff_hp, staff_hp, staff_hp2, staff_xf, staff_xf], buildings=all_buildings,
+                     members_by_building=carers)
+    # Hundreds of past requests: the state machine's line per transition would bury the accounts
+    # printed at start (and fill a pipe nobody reads yet).
+    machine_log = logging.getLogger("transitions")
+    level = machine_log.level
+    machine_log.setLevel(max(level, logging.WARNING))
+    try:
+        _history(session, settings, now, residents=residents, staff={hp.id: staff_hp, xf.id: staff_xf},
+                 members={hp.id: member_actors[:12], xf.id: member_actors[12:]}, buildings=all_buildings)
+    finally:
+        machine_log.setLevel(level)
     t = now - timedelta(days=6)
 
     def report(actor: Actor, category: str, text: str, building: Building, at: datetime, channel="report",
@@ -213,6 +272,75 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     report(residents[3], "disputes.pets", "楼下邻居的狗每天早上五点叫。", b_hp[2], now - timedelta(minutes=1))
     session.flush()
     return True
+
+
+# Six months of the demo street's own history, so its secretaries' charts have points in every
+# month: each community gets a few requests a week, handled by staff or as member tasks, evaluated.
+HISTORY_DAYS = 183
+HISTORY_PER_WEEK = 4
+HISTORY_CASES = [
+    ("sanitation.uncollected_waste", "垃圾桶满了没人清运。", "已联系环卫公司清运。"),
+    ("sanitation.corridor_clutter", "楼道里堆放杂物，影响通行。", "已与住户沟通，杂物已清理。"),
+    ("disputes.noise", "晚上楼上装修噪音很大。", "已上门提醒，约定施工时间。"),
+    ("property.greenery", "绿化带的灌木长得太高挡路。", "已联系物业修剪。"),
+    ("services.elderly_help", "独居老人需要有人帮忙买菜。", "已帮忙采购食材，并约定每周探望。"),
+    ("cityscape.flyposting", "单元门上贴满小广告。", "已清理小广告。"),
+]
+
+
+def _history(session: Session, settings: Settings, now: datetime, *, residents: list[Actor],
+             staff: dict[int, Actor], members: dict[int, list[Actor]], buildings: list[Building]) -> None:
+    """Requests of the demo street over the last six months, each through the real commands at the
+    time it happened: most handled by staff, some as member tasks; evaluated satisfied, basically
+    satisfied, or unsatisfied once and then closed."""
+    rng = random.Random(HISTORY_SEED)
+    start = now - timedelta(days=HISTORY_DAYS)
+    session.flush()
+    outbox_before = session.scalar(select(func.max(OutboxMessage.id))) or 0
+    closed: list[int] = []
+    by_community: dict[int, list[Building]] = {}
+    for building in buildings:
+        by_community.setdefault(building.community_id, []).append(building)
+    h = timedelta(hours=1)
+    for week in range(HISTORY_DAYS // 7 - 1):
+        for community_id, places in by_community.items():
+            people = [r for r in residents if r.community_id == community_id]
+            for _n in range(HISTORY_PER_WEEK):
+                at = start + timedelta(days=7 * week + rng.randint(0, 6), hours=rng.randint(1, 10))
+                category, text, result = rng.choice(HISTORY_CASES)
+                building = rng.choice(places)
+                resident = rng.choice(people)
+                rid = submit(session, resident, Submission(
+                    channel="report", category=category, description=text, community_id=community_id,
+                    building_id=building.id, address=building.address), now=at, timezone=settings.timezone).id
+                desk = staff[community_id]
+                if rng.random() < 0.4:
+                    member = rng.choice(members[community_id])
+                    fire(session, settings, desk, rid, "publish_task", {}, now=at + h)
+                    fire(session, settings, member, rid, "claim", {}, now=at + 3 * h)
+                    fire(session, settings, member, rid, "report_result",
+                         {"result": result, "hours": str(rng.choice([1, 1.5, 2, 3]))}, now=at + 20 * h)
+                    fire(session, settings, desk, rid, "verify", {"appraisal": rng.choice([3, 4, 4, 5, 5])},
+                         now=at + 22 * h)
+                else:
+                    fire(session, settings, desk, rid, "route_to_community", {}, now=at + h)
+                    fire(session, settings, desk, rid, "resolve", {"result": result}, now=at + 8 * h)
+                verdict = rng.random()
+                if verdict < 0.08:
+                    fire(session, settings, resident, rid, "reopen", {"satisfaction": "unsatisfied", "solved": False},
+                         now=at + 30 * h)
+                    fire(session, settings, desk, rid, "route_to_community", {}, now=at + 31 * h)
+                    fire(session, settings, desk, rid, "resolve", {"result": result}, now=at + 40 * h)
+                satisfaction = "basically_satisfied" if verdict > 0.8 else "satisfied"
+                fire(session, settings, resident, rid, "evaluate", {"satisfaction": satisfaction, "solved": True},
+                     now=at + 50 * h)
+                closed.append(rid)
+    # What the history's commands queued (routing, notifications, webhooks) is long past: nobody is
+    # told today of a task offered in June. The outcome rows its closings queued are written here.
+    session.flush()
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id > outbox_before))
+    for rid in closed:
+        outcomes.record_outcome(session, settings, rid)
 
 
 def demo_request_count(session: Session) -> int:

@@ -20,6 +20,7 @@ which fields and through which door, in the transaction that read it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -126,6 +127,34 @@ def log_read(session: Session, actor: Actor, request_id: int, fields: tuple[str,
         assert door in DOORS, door
         session.execute(insert(PersonalDataRead).values(
             at=utcnow(), account_id=actor.account_id, role=actor.role, request_id=request_id,
+            fields=",".join(fields), door=door))
+
+
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Below the building: a unit (2单元), a room or a floor (301室, 12层), a bare room number (301).
+_BELOW_BUILDING = re.compile(r"\d+\s*单元(?:\s*\d+\s*(?:室|号|户)?)?|\d+\s*(?:室|户|层)"
+                             r"|(?<![\d号楼])\d{3,4}(?=\s*(?:号|房|$|[，。,.;；、\s]))")
+# How residents are named in a description: 王阿姨, 李大爷, 张先生.
+_NAMED = re.compile(r"[\u4e00-\u9fff](?:阿姨|大爷|大妈|奶奶|爷爷|先生|女士|师傅|老师|同学)")
+
+
+def scrub(text: str) -> str:
+    """Text for a public page (the notice board): phone numbers and e-mail addresses, anything
+    below the building (units, rooms, floors) and residents named by surname taken out."""
+    text = _PHONE.sub("***", text or "")
+    text = _EMAIL.sub("***", text)
+    text = _BELOW_BUILDING.sub("**", text)
+    return _NAMED.sub("居民", text)
+
+
+def log_household_read(session: Session, actor: Actor, household_id: int, fields: tuple[str, ...],
+                       door: str) -> None:
+    """Record that ``actor`` was shown ``fields`` of a household's contact, unmasked."""
+    if fields:
+        assert door in DOORS, door
+        session.execute(insert(PersonalDataRead).values(
+            at=utcnow(), account_id=actor.account_id, role=actor.role, household_id=household_id,
             fields=",".join(fields), door=door))
 
 

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     default_claim_limit: int = Field(3, ge=1, le=50, description="Open claims a member may hold at once.")
     evaluation_window_days: int = Field(7, ge=1, description="Working days a resident has to evaluate a result.")
     sweep_interval_seconds: float = Field(60, gt=0, description="How often the scheduler sweeps deadlines.")
+    visit_sweep_seconds: float = Field(
+        3600, gt=0, description="How often the scheduler reminds members of households due for a visit.")
     score_refresh_seconds: float = Field(
         300, gt=0, description="How often the scheduler recomputes the current and previous periods' draft scores "
         "when facts arrived since (and computes any of the last 12 periods that have none).")

@@ -37,7 +37,8 @@ def inbox(unread: bool = Query(False, description="Only notifications not yet re
           limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
           ctx: Ctx = Depends(get_auth_ctx)):
     """The caller's notifications, newest first: deadline reminders (`deadline_respond`,
-    `deadline_resolve`, `deadline_claim`, `deadline_evaluate`) and the like."""
+    `deadline_resolve`, `deadline_claim`, `deadline_evaluate`), visit reminders (`visit_due`,
+    `coverage_overdue`) and the like."""
     with ctx.transaction() as tx:
         rows = notifications.inbox(tx.session, tx.account.id, unread_only=unread, limit=limit, offset=offset)
         return [_out(n) for n in rows]

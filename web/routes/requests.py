@@ -15,9 +15,11 @@ from workflow.commands import handling, photos, street
 from workflow.duplicates import for_request as duplicates_of
 from workflow.errors import DomainError, NotFound
 from workflow.i18n import _
+from workflow.identity import views as identity
 from workflow.lifecycle import TRIGGER_LABELS
-from workflow.models import Role
+from workflow.models import Role, utcnow
 from workflow.repository import requests as repo
+from workflow.scoring.periods import local_date
 
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
@@ -97,6 +99,10 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
             "values": values or {},
             "tracking_code": tracking.code_shown_to(ctx.settings, tx.actor, request),
         }
+        if role == Role.resident:  # 亮身份: who serves the resident's building, who did the work
+            today = local_date(utcnow(), ctx.settings.timezone)
+            context["serving"] = identity.serving(tx.session, request.building_id, today, ctx.locale)
+            context["handled"] = identity.handled_by(tx.session, request, ctx.locale)
         # An error of a form the page no longer offers (the request moved on meanwhile) is shown
         # at the top, so the person still learns why nothing happened.
         offered = {"evaluation": context["can_evaluate"], "whistle": bool(departments),

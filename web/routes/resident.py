@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Query
 
 from workflow import tracking
 from workflow.i18n import _
+from workflow.identity import views as identity
 from workflow.lifecycle import EVENT_LABELS, STATUS_LABELS
-from workflow.models import Category, Community, Request, Role
+from workflow.models import Category, Community, Request, Role, utcnow
 from workflow.repository import requests as repo
+from workflow.scoring.periods import local_date
 
 from ..context import WebCtx, get_web_ctx
 from ..render import page
@@ -55,7 +57,7 @@ def my_requests(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: We
     })
 
 
-def _public(session, request: Request, locale: str) -> dict[str, Any]:
+def _public(session, request: Request, locale: str, timezone: str) -> dict[str, Any]:
     """The tracking page's view (workflow.tracking.public_view decides what it holds) with names."""
     view = tracking.public_view(session, request)
     category = session.get(Category, view.category_id)
@@ -71,6 +73,9 @@ def _public(session, request: Request, locale: str) -> dict[str, Any]:
         "deadline_label": DEADLINE_LABELS[view.deadline[0]] if view.deadline else None,
         "result": view.result,
         "events": _steps(view.steps, locale),
+        # 亮身份: the members and grid workers serving its building, and who did the work.
+        "serving": identity.serving(session, request.building_id, local_date(utcnow(), timezone), locale),
+        "handled": identity.handled_by(session, request, locale),
     }
 
 
@@ -78,7 +83,7 @@ def _track(ctx: WebCtx, token: str):
     token = token.strip()
     with ctx.transaction(auth=False) as tx:
         request = tracking.find(tx.session, ctx.settings, token) if token else None
-        r = _public(tx.session, request, ctx.locale) if request is not None else None
+        r = _public(tx.session, request, ctx.locale, ctx.settings.timezone) if request is not None else None
     if r is None:
         errors = {"token": ctx.text(NO_SUCH_CODE)} if token else {}
         return page(ctx.request, "resident/track.html", {"r": None, "token": token, "errors": errors},

@@ -1,4 +1,5 @@
-"""Photos: stored on disk by content hash, attached to a request when it is submitted or handled."""
+"""Photos: stored on disk by content hash, attached to a request when it is submitted or handled, or
+to a household visit."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from .. import imagemeta
 from ..access import Actor, can_view
 from ..errors import InvalidInput, NotFound
 from ..i18n import _
-from ..models import Photo, PhotoStage, Request
+from ..models import Photo, PhotoStage, Request, Role
+from ..visits.models import Visit
 
 MAX_PHOTOS = 9
 SIGNATURES = {
@@ -70,8 +72,8 @@ def photo_path(media_dir: str, digest: str) -> Path:
     return Path(media_dir) / digest[:2] / digest
 
 
-def attach(session: Session, actor: Actor, photo_ids: list, request_id: int, stage: str) -> list[int]:
-    """Attach the actor's own unattached uploads to a request. Returns the ids attached."""
+def _own_unattached(session: Session, actor: Actor, photo_ids: object) -> list[Photo]:
+    """The actor's own uploads not yet attached anywhere, by id; any other id is refused."""
     if not isinstance(photo_ids, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in photo_ids):
         raise InvalidInput(_("photo_ids must be a list of photo ids."), code="invalid_type",
                            details={"field": "photo_ids"})
@@ -81,25 +83,49 @@ def attach(session: Session, actor: Actor, photo_ids: list, request_id: int, sta
     if not ids:
         return []
     photos = session.scalars(select(Photo).where(Photo.id.in_(ids))).all()
-    usable = {p.id: p for p in photos if p.uploader_id == actor.account_id and p.request_id is None}
+    usable = {p.id: p for p in photos
+              if p.uploader_id == actor.account_id and p.request_id is None and p.visit_id is None}
     missing = [i for i in ids if i not in usable]
     if missing:
         raise InvalidInput(
             _("Photos {ids} are not yours to attach, or are already attached.", ids=", ".join(map(str, missing))),
             code="invalid_photo", details={"photo_ids": missing},
         )
-    for photo in usable.values():
+    return [usable[i] for i in ids]
+
+
+def attach(session: Session, actor: Actor, photo_ids: list, request_id: int, stage: str) -> list[int]:
+    """Attach the actor's own unattached uploads to a request. Returns the ids attached."""
+    photos = _own_unattached(session, actor, photo_ids)
+    for photo in photos:
         photo.request_id = request_id
         photo.stage = PhotoStage(stage)
-    return ids
+    return [p.id for p in photos]
+
+
+def attach_to_visit(session: Session, actor: Actor, photo_ids: object, visit_id: int) -> list[int]:
+    """Attach the visitor's own unattached uploads to their household visit."""
+    photos = _own_unattached(session, actor, photo_ids)
+    for photo in photos:
+        photo.visit_id = visit_id
+    return [p.id for p in photos]
+
+
+def may_see_visit_photos(actor: Actor, visit: Visit) -> bool:
+    """A visit's photos may show the inside of a home: its visitor, the community's own staff and
+    secretary, and administrators see them; nobody else."""
+    return (actor.account_id == visit.visitor_id or actor.role == Role.admin
+            or (actor.role in (Role.staff, Role.secretary) and actor.community_id == visit.community_id))
 
 
 def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:
-    """A photo, for its uploader or anyone who may see the request it belongs to."""
+    """A photo, for its uploader, anyone who may see the request it belongs to, or those who see
+    the visit's (``may_see_visit_photos``)."""
     photo = session.get(Photo, photo_id)
     if photo is not None and (
         photo.uploader_id == actor.account_id
         or (photo.request_id is not None and can_view(session, actor, session.get(Request, photo.request_id)))
+        or (photo.visit_id is not None and may_see_visit_photos(actor, session.get(Visit, photo.visit_id)))
     ):
         return photo
     raise NotFound(_("Photo {id} does not exist.", id=photo_id), code="photo_not_found")

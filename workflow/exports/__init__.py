@@ -1,14 +1,14 @@
-"""Exports of the 双报到 report to a member's home unit: an .xlsx workbook and a PDF.
+"""Exports of the 双报到 report to a member's home unit: an .xlsx workbook and a PDF; the printed
+notices (``notices``: the public board and a building's poster).
 
 The writers load openpyxl and reportlab (over 200 modules, about 12 MB in every API process) on
 first use, not when the app starts: most processes never write a report.
 """
 
-from ..errors import ServiceUnavailable
-from ..i18n import _
 from .model import UnitReport, UnitReportRow
 
-_LAZY = {"FontMissing": "fonts", "unit_report_pdf": "pdf", "unit_report_xlsx": "xlsx"}
+_LAZY = {"FontMissing": "fonts", "unit_report_pdf": "pdf", "unit_report_xlsx": "xlsx", "board_pdf": "notices",
+         "poster_pdf": "notices"}
 
 
 def __getattr__(name: str):
@@ -25,19 +25,15 @@ PDF = "application/pdf"
 def unit_report_file(report: UnitReport, kind: str, locale: str, font: str | None) -> tuple[bytes, str, str]:
     """The report as a downloadable file: (content, media type, file name). ``kind`` is xlsx or pdf.
     A PDF needs a font with Chinese glyphs; without one this is a 503 ``pdf_font_missing``."""
-    from .fonts import FontMissing
+    from .notices import font_or_unavailable
     from .pdf import unit_report_pdf
     from .xlsx import unit_report_xlsx
 
     name = f"unit-report-{report.period}.{kind}"
     if kind == "xlsx":
         return unit_report_xlsx(report, locale), XLSX, name
-    try:
-        return unit_report_pdf(report, locale, font), PDF, name
-    except FontMissing as exc:
-        raise ServiceUnavailable(_("PDF reports need a Chinese font on the server: install the Debian package "
-                                   "fonts-wqy-zenhei or set SHOUBANPING_PDF_FONT."), code="pdf_font_missing",
-                                 details={"problem": str(exc)}) from exc
+    font_or_unavailable(font)  # a 503 pdf_font_missing without a Chinese font
+    return unit_report_pdf(report, locale, font), PDF, name
 
 
 __all__ = ["PDF", "XLSX", "FontMissing", "UnitReport", "UnitReportRow", "unit_report_file", "unit_report_pdf",

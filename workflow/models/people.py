@@ -158,9 +158,10 @@ class Open311Client(Base):
 
 class PersonalDataRead(Base):
     """One look at a request's unmasked personal data (the reporter's name, phone and e-mail, the
-    exact address) by someone other than the resident it belongs to: who, when, which request,
-    which fields and through which door. Written in the transaction that read the data, so a read
-    that was answered is a read that was logged (workflow.privacy)."""
+    exact address), or at a household's contact, by someone other than the resident it belongs
+    to: who, when, which request or household, which fields and through which door. Written in
+    the transaction that read the data, so a read that was answered is a read that was logged
+    (workflow.privacy)."""
 
     __tablename__ = "personal_data_reads"
     __table_args__ = (Index("ix_personal_data_reads_account_at", "account_id", "at"),)
@@ -169,6 +170,8 @@ class PersonalDataRead(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     role: Mapped[str] = mapped_column(String(24))
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    # What was read: a request's data, or a household's contact (workflow.visits).
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     fields: Mapped[str] = mapped_column(String(64))  # comma-separated: contact_name,contact_phone,...
     door: Mapped[str] = mapped_column(String(8))  # "api", "page" or "open311"

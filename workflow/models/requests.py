@@ -136,7 +136,8 @@ class PhotoStage(enum.StrEnum):
 
 
 class Photo(Base):
-    """An uploaded image, stored on disk by content hash; attached to one request once used."""
+    """An uploaded image, stored on disk by content hash; attached once used, to one request or to
+    one household visit (走访, ``visit_id``; no stage)."""
 
     __tablename__ = "photos"
 
@@ -144,6 +145,7 @@ class Photo(Base):
     uploader_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     stage: Mapped[PhotoStage | None] = mapped_column(enum_column(PhotoStage, "photo_stage"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)

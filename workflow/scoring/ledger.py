@@ -7,8 +7,9 @@ in force for the month it happens in; ``source_key`` makes a retried command cou
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -50,12 +51,29 @@ def credit_task(session: Session, timezone: str, claim: Claim, request: Request,
 def add_points(session: Session, timezone: str, member_id: int, reason: PointReason, request: Request,
                source_key: str, now: datetime) -> bool:
     """Record one bonus or deduction; False when this source was already counted or is worth 0."""
-    dated = _dated(now, timezone)
+    return _add(session, timezone, member_id, reason, source_key, now, request_id=request.id,
+                street_id=request.street_id, community_id=request.community_id)
+
+
+def credit_visit(session: Session, timezone: str, visit, now: datetime) -> bool:
+    """A member's household visit (workflow.visits): the visit bonus, once per member, household and
+    month however often they go, dated the day of the visit."""
+    if visit.member_id is None:
+        return False
+    at = datetime.combine(visit.local_date, time(12), ZoneInfo(timezone))
+    source = f"visit-household:{visit.member_id}:{visit.household_id}:{period_month(visit.local_date)}"
+    return _add(session, timezone, visit.member_id, PointReason.household_visit, source, at, request_id=None,
+                street_id=visit.street_id, community_id=visit.community_id, created_at=now)
+
+
+def _add(session: Session, timezone: str, member_id: int, reason: PointReason, source_key: str, at: datetime, *,
+         request_id: int | None, street_id: int, community_id: int, created_at: datetime | None = None) -> bool:
+    dated = _dated(at, timezone)
     version, rules = _policy(session, dated["period_month"])
     points = rules.point_value(reason.value)
     if points == 0:
         return False
     return insert_once(session, PointEntry.__table__, "source_key", {
-        "member_id": member_id, "request_id": request.id, "reason": reason, "points": points,
-        "policy_version": version, "source_key": source_key, "street_id": request.street_id,
-        "community_id": request.community_id, "created_at": now, **dated})
+        "member_id": member_id, "request_id": request_id, "reason": reason, "points": points,
+        "policy_version": version, "source_key": source_key, "street_id": street_id,
+        "community_id": community_id, "created_at": created_at or at, **dated})

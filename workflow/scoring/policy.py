@@ -23,6 +23,8 @@ from ..errors import InvalidInput, NotFound
 from ..i18n import _
 from ..models import HoursEntry, Outcome, PointEntry, ScoringPolicy, utcnow
 from ..validation import clean_text
+from ..visits.plan import EVERY_HOUSEHOLD, VisitPlan
+from ..visits.repository import known_tags
 
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4)]
 Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=2)]
@@ -55,6 +57,8 @@ class PointRules(_Strict):
     base: StrictInt = Field(60, ge=0, le=1000)
     task_verified: StrictInt = Field(5, ge=0, le=100)
     visit_collected: StrictInt = Field(2, ge=0, le=100)
+    # A member's visit of a household, with or without a finding: counted once per household and month.
+    household_visit: StrictInt = Field(1, ge=0, le=100)
     resident_satisfied: StrictInt = Field(3, ge=0, le=100)
     released: StrictInt = Field(-2, ge=-100, le=0)
     sent_back: StrictInt = Field(-3, ge=-100, le=0)
@@ -116,6 +120,8 @@ class PolicyRules(_Strict):
     assessment: AssessmentWeights = AssessmentWeights()
     gates: Gates = Gates()
     grade_quotas: tuple[GradeQuota, ...] = Field(default_factory=_default_quotas, min_length=1, max_length=5)
+    # The visit plan (workflow.visits.plan): how often each kind of household is due, and by whom.
+    visits: VisitPlan = Field(default_factory=VisitPlan)
 
     @model_validator(mode="after")
     def _quotas(self):
@@ -205,6 +211,12 @@ def create_version(session: Session, actor: Actor, effective_from: object, rules
         raise InvalidInput(_("effective_from must be a date, YYYY-MM-DD."), code="invalid_date",
                            details={"field": "effective_from"})
     parsed = parse_rules(rules)
+    unknown = sorted({r.tag for r in parsed.visits.rules if r.tag != EVERY_HOUSEHOLD} - known_tags(session))
+    if unknown:
+        raise InvalidInput(_("The scoring policy is not valid: {problems}.",
+                             problems=f"visits.rules: unknown household tag {', '.join(unknown)}"),
+                           code="invalid_policy", details={"problems": [
+                               {"field": "visits.rules", "problem": f"unknown household tag {t}"} for t in unknown]})
     first = applies_from(effective_from)
     # The kinds it would sit between: the version in force at its first period, and any version
     # governing from a later one.

@@ -62,6 +62,7 @@ DECIDED_BY_LABELS: dict[str, Text] = {
 POINT_REASON_LABELS: dict[str, Text] = {
     "task_verified": _("Task verified"),
     "visit_collected": _("Problem found on a home visit was closed"),
+    "household_visit": _("Household visited (once a month each)"),
     "resident_satisfied": _("Resident satisfied with the task"),
     "released": _("Task given back"),
     "sent_back": _("Result sent back by staff"),

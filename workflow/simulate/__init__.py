@@ -5,18 +5,23 @@ transaction, a city (streets, communities, grids, buildings, home units, staff, 
 secretaries, members registered with zones, residents, departments, an Open311 client) and the
 requests of ``shape.months`` months ending ``now``: each one's whole history as the real commands
 would have written it (see :mod:`workflow.simulate.lives`), ending with requests still open in
-every state that is not terminal. The same seed, shape and ``now`` give the same rows.
+every state that is not terminal; and the city's planned collection over those months: households
+on every building with their tags, each paired with a member, a grid worker for every grid, home
+visits against the visit plan and weekly inspection rounds (see :mod:`workflow.simulate.visits`).
+The same seed, shape and ``now`` give the same rows.
 
 Layout: :mod:`.shape` (the city's size and words), :mod:`.city` (the city's rows), :mod:`.plan`
 (every arrival's instant, id and community, cut into partitions by street), :mod:`.lives` (each
-request's history), :mod:`.workers` (running partitions here or on worker processes) and
-:mod:`.bulk` (writing). Rows are written in bulk with ids the generator chooses, never an ORM object
-per row: binary COPY on PostgreSQL, with foreign keys and secondary indexes put back (and so
-checked) once at the end, and executemany on SQLite. Every account has the password
+request's history), :mod:`.workers` (running partitions here or on worker processes),
+:mod:`.visits` (households, pairings, visits and rounds) and :mod:`.bulk` (writing). Rows are
+written in bulk with ids the generator chooses, never an ORM object per row: binary COPY on
+PostgreSQL, with foreign keys and secondary indexes put back (and so checked) once at the end, and
+executemany on SQLite. Every account has the password
 :data:`PASSWORD`, hashed once. A database that already has streets or accounts is refused.
 
 Not written: notifications, reminders, outbox messages (the requests are past their routing and
-outcome actors), photos and co-evaluations by residents linked through a merge.
+outcome actors), photos and co-evaluations by residents linked through a merge; the requests of
+visits that found a problem and of rounds' findings (:mod:`.visits`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from ..models import Account, Category, Street, utcnow
 from ..outcomes import period_month
 from ..scoring import policy as policies
 from ..settings import Settings
+from . import visits as planned
 from . import workers as runners
 from .bulk import BulkWriter
 from .city import build
@@ -85,7 +91,8 @@ class Report:
     def text(self) -> str:
         lines = [f"simulated {self.start:%Y-%m-%d %H:%M} to {self.now:%Y-%m-%d %H:%M} UTC, seed {self.seed}: "
                  f"{self.rows.get('streets', 0)} street(s), {self.rows.get('communities', 0)} communities, "
-                 f"{self.rows.get('members', 0)} members, {self.rows.get('accounts', 0)} accounts"]
+                 f"{self.rows.get('members', 0)} members, {self.rows.get('accounts', 0)} accounts, "
+                 f"{self.rows.get('households', 0)} households"]
         lines.append("requests by status: " + ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items())))
         lines.append("rows: " + ", ".join(f"{k} {v}" for k, v in self.rows.items() if v))
         lines.append(f"{self.total_rows} rows in {self.seconds:.1f} s: {self.rows_per_second:,.0f} rows/s, "
@@ -138,7 +145,7 @@ def simulate(session: Session, settings: Settings, *, seed: int = 1, shape: City
         report.phases[name] = time.perf_counter() - clock
         clock = time.perf_counter()
 
-    with out.checks_deferred(CITY_TABLES + tuple(table for table, _columns in TABLES)):
+    with out.checks_deferred(CITY_TABLES + tuple(table for table, _columns in TABLES) + planned.NEW_TABLES):
         phase("constraints off")
         city = build(rng, shape, out, accounts.hash_password(password), start)
         phase("city")
@@ -158,6 +165,8 @@ def simulate(session: Session, settings: Settings, *, seed: int = 1, shape: City
         else:
             statuses = runners.in_process(rules, parts, out, batch, advance)
         phase("requests")
+        planned.write(out, city, shape, seed, start, now, settings.timezone, rules.policies, batch)
+        phase("visits")
     phase("constraints back")
     out.finish()
     report.rows = dict(out.counts)

@@ -13,7 +13,9 @@ class CityShape:
     """How big the city is. Per-community figures are means: each community gets a population of
     3 k to 40 k residents, and its members, resident accounts and requests follow that size (a
     community has 20 to 500 members). ``requests`` is the total over ``months``; None means
-    Beijing's rate, 175 a street a day. ``scaled`` multiplies the streets and the requests."""
+    Beijing's rate, 175 a street a day. ``households_per_building``: the doors on the visit register
+    (a quarter more or less a building; 24 is a six-floor block of two units). ``scaled``
+    multiplies the streets and the requests."""
 
     streets: int = 4
     communities_per_street: int = 8
@@ -25,13 +27,15 @@ class CityShape:
     members_per_community: int = 60
     residents_per_community: int = 400
     members_per_unit: int = 30
+    households_per_building: int = 24
     months: int = 3
     requests: int | None = None
 
     def __post_init__(self):
         for name in ("streets", "communities_per_street", "grids_per_community", "buildings_per_grid",
                      "staff_per_community", "officers_per_street", "departments_per_street",
-                     "members_per_community", "residents_per_community", "members_per_unit", "months"):
+                     "members_per_community", "residents_per_community", "members_per_unit", "households_per_building",
+                     "months"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.requests is not None and self.requests < 0:
