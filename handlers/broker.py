@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import defaultdict
+
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import CurrentMessage
 
 from workflow.settings import Settings
@@ -15,13 +21,99 @@ QUEUE = "default"
 # to be read by an operator: dramatiq's default, seven days, set here so it does not change under us.
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 
+log = logging.getLogger(__name__)
+
+
+class _Consumer(_RedisConsumer):
+    """dramatiq's Redis consumer, telling its broker which fetched messages this process has in hand
+    (handed to the worker and not yet acknowledged)."""
+
+    def __next__(self):
+        try:
+            proxy = super().__next__()
+        except ConnectionClosed:
+            if self.queue_name == dq_name(self.queue_name):
+                # On a connection error dramatiq's consumer thread forgets the delayed messages it
+                # kept in memory; they are no longer in hand, so the next consume takes them back.
+                self.broker.let_go(self.queue_name)
+            raise
+        if proxy is not None:
+            self.broker.in_hand(self.queue_name, proxy.options["redis_message_id"])
+        return proxy
+
+    # Called from the worker threads once a message is done. A connection error raises before the
+    # message is let go: it stays in hand and the worker acknowledges it again.
+    def ack(self, message):
+        super().ack(message)
+        self.broker.let_go(self.queue_name, message.options["redis_message_id"])
+
+    def nack(self, message):
+        super().nack(message)
+        self.broker.let_go(self.queue_name, message.options["redis_message_id"])
+
+
+class Broker(RedisBroker):
+    """dramatiq's RedisBroker that takes back, each time a consumer (re)starts, the messages Redis
+    counts as fetched by this worker but that the worker does not have in hand.
+
+    A fetch moves messages into the worker's acknowledgement set and returns them. When its reply is
+    lost (Redis shut down or a socket timed out right after running it, or the client retried it)
+    or the consumer is replaced while it still had prefetched messages, those messages sit in the
+    set of a worker that is alive and heartbeating: dramatiq's maintenance only returns a dead
+    worker's messages, so they would wait for the worker's next restart. dramatiq's consumer thread
+    starts a new consumer after every connection error, so that is where they are taken back. A
+    message taken back while its first copy is somehow still being worked on runs twice, which the
+    actors' processed-message record already makes harmless."""
+
+    def __init__(self, **parameters):
+        super().__init__(**parameters)
+        self._held: defaultdict[str, set[str]] = defaultdict(set)
+        self._lock = threading.Lock()  # the consumer thread adds, worker threads let go
+
+    def in_hand(self, queue_name: str, message_id: str) -> None:
+        with self._lock:
+            self._held[queue_name].add(message_id)
+
+    def let_go(self, queue_name: str, message_id: str | None = None) -> None:
+        """Forget one message in hand, or all of a queue's."""
+        with self._lock:
+            if message_id is None:
+                self._held[queue_name].clear()
+            else:
+                self._held[queue_name].discard(message_id)
+
+    @property
+    def consumer_class(self):
+        return _Consumer
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000):
+        self.take_back(queue_name)
+        return super().consume(queue_name, prefetch, timeout)
+
+    def take_back(self, queue_name: str) -> int:
+        """Put back on ``queue_name`` what this worker's acknowledgement set holds and the worker
+        does not have in hand; the number put back."""
+        key = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
+        try:
+            fetched = {member.decode() for member in self.client.smembers(key)}
+            with self._lock:
+                lost = sorted(fetched - self._held[queue_name])
+            if lost:
+                self.do_requeue(queue_name, *lost)
+        except redis.RedisError as error:
+            raise ConnectionClosed(error) from None
+        if lost:
+            log.warning("broker: %d message(s) fetched from %s but not in hand put back on the queue",
+                        len(lost), queue_name)
+        return len(lost)
+
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis_url:
         client = redis.Redis.from_url(
             settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=15
         )
-        broker: dramatiq.Broker = RedisBroker(
+        broker: dramatiq.Broker = Broker(
             client=client, namespace=settings.redis_namespace,
             heartbeat_timeout=int(settings.redis_heartbeat_timeout_seconds * 1000),
             maintenance_chance=settings.redis_maintenance_chance,

@@ -174,6 +174,39 @@ def test_redis_stopped_for_30s_requests_are_accepted_and_each_is_routed_once_aft
     assert count(api, ProcessedMessage, ProcessedMessage.actor_name == "route_request") == len(everything)
 
 
+def test_messages_fetched_while_their_reply_was_lost_are_taken_back_and_routed_once(settings, redis_server):
+    """A fetch whose reply never reaches the worker (Redis shut down or a socket timed out right
+    after running it) leaves messages Redis counts as that worker's, though the worker never got
+    them; dramatiq only returns the messages of a worker that died. Here such a fetch is made in
+    the worker's name while it is paused, Redis is then stopped and started again under it: once
+    Redis is back, those requests are routed, each once, by the same worker, without a restart."""
+    settings = settings.model_copy(update={"redis_url": redis_server.url})
+    runtime = Runtime(settings, worker=True).start()
+    try:
+        world = build_world(runtime)
+        with TestClient(create_app(settings, runtime)) as client:
+            first = submit(client, world, "resident_a", category="disputes.noise")["id"]
+            wait_for(lambda: _routing_events(runtime, first), what="the first request to be routed")
+
+            runtime.worker.pause()
+            lost = [submit(client, world, "resident_b", category="disputes.noise")["id"] for _ in range(3)]
+            wait_for(lambda: runtime.pending_outbox() == 0, what="the outbox to publish")
+            fetched = runtime.broker.do_fetch(QUEUE, 10)  # run in the worker's name, its reply dropped
+            assert len(fetched) == len(lost)
+            redis_server.stop()
+            runtime.worker.resume()
+            time.sleep(2)  # the consumer fails to start while Redis is down, and tries again
+            redis_server.start()
+
+            wait_for(lambda: all(_routing_events(runtime, rid) for rid in lost), timeout=30,
+                     what="the requests whose messages were fetched without a reply to be routed")
+            assert all(get(client, world, "staff_a", f"/requests/{rid}")["status"] == "community" for rid in lost)
+            runtime.drain()
+    finally:
+        runtime.stop()
+    assert all(_routing_events(runtime, rid) == ["route_to_community"] for rid in [first, *lost])
+
+
 def _unavailable(response) -> None:
     assert response.status_code == 503, (response.request.method, response.request.url, response.text[:500])
     assert response.headers["retry-after"] == "2"
