@@ -717,7 +717,7 @@ class Lives:
                     plan.append((t, "send_back", None))
                     sent += 1
                     continue
-                plan.append((t, "verify", _draw(rng, APPRAISALS)))
+                plan.append((t, "verify", draw(rng, APPRAISALS)))
                 break
         u = rng.random()
         if u < 0.015:  # the community secretary marks the member's task for supervision
@@ -841,7 +841,7 @@ class Lives:
             satisfaction, solved = ("satisfied" if rng.random() < 0.8 else "basically_satisfied"), True
             comment = self._choice(SATISFIED_COMMENTS)
         else:
-            satisfaction, solved = _draw(rng, ((("unsatisfied", False), .5), (("unsatisfied", True), .3),
+            satisfaction, solved = draw(rng, ((("unsatisfied", False), .5), (("unsatisfied", True), .3),
                                                (("basically_satisfied", False), .2)))
             comment = self._choice(UNSATISFIED_COMMENTS)
         evaluation_id = self._id("evaluations")
@@ -933,7 +933,8 @@ def _cumulative(weights) -> list[float]:
     return out
 
 
-def _draw(rng: random.Random, options):
+def draw(rng: random.Random, options):
+    """One value of ``options``, (value, weight) pairs whose weights add up to 1, drawn by ``rng``."""
     u, total = rng.random(), 0.0
     for value, weight in options:
         total += weight

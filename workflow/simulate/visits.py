@@ -44,6 +44,7 @@ from ..scoring.policy import PolicyRules
 from ..visits.plan import BUILTIN_TAGS, VisitPlan, next_window, window
 from .bulk import BulkWriter, Pipeline, RawJson
 from .city import City, CommunityInfo
+from .lives import draw
 from .shape import SURNAMES, CityShape
 
 HOUSEHOLD_COLUMNS = ("id", "community_id", "building_id", "code", "door", "tags", "contact_name", "contact_phone",
@@ -78,15 +79,6 @@ def _counts(by: str, role: str, paired: bool) -> bool:
     if by == "paired_member":
         return paired
     return role == "member" if by == "any_member" else role == "staff" if by == "staff" else True
-
-
-def _draw(rng: random.Random, options):
-    u, total = rng.random(), 0.0
-    for value, weight in options:
-        total += weight
-        if u < total:
-            return value
-    return options[-1][0]
 
 
 class Visits:
@@ -238,7 +230,7 @@ class Visits:
             outcome, note = ("problem", rng.choice(PROBLEMS)) if u < 0.02 else \
                 ("need", rng.choice(NEEDS)) if u < 0.09 else ("all_well", "")
             rows["visits"].append((self._id("visits"), household, c.id, c.street_id, account, member, role,
-                                   paired, day, at, _draw(rng, METHODS), outcome, note, None, at))
+                                   paired, day, at, draw(rng, METHODS), outcome, note, None, at))
             if member is not None:
                 self.credit(c, household, member, day, at, credited)
 
