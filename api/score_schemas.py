@@ -29,6 +29,20 @@ class UnitRef(BaseModel):
     name: str
 
 
+class Collection(BaseModel):
+    households: int = Field(description="Households on the visit plan as of the period's last counted day.")
+    visited: int
+    overdue: int
+    never_visited: int
+    visits: int = Field(description="Visits made in the month of that day.")
+    rounds: int = Field(description="Inspection rounds ended in that month.")
+    round_windows: int = Field(description="The grids' round windows begun in the month, added up.")
+    round_windows_met: int
+    coverage: float | None = Field(description="visited / households; null without households.")
+    round_rate: float | None = Field(description="round_windows_met / round_windows; null without grids.")
+    rates_composite: float | None = Field(description="The three rates' composite alone.")
+
+
 class Rates(BaseModel):
     received: int
     responded_in_time: int
@@ -39,11 +53,22 @@ class Rates(BaseModel):
     response_rate: float | None = Field(description="None when nothing was received.")
     resolution_rate: float | None = Field(description="None when nothing was evaluated.")
     satisfaction_rate: float | None
-    composite: float | None
+    composite: float | None = Field(description="The three rates' composite, with coverage and rounds folded in "
+                                    "by the policy's collection weights (see `weights`).")
+    collection: Collection | None = Field(
+        description="A community's or street's planned collection (覆盖率, 巡查) as the run counted it; null for "
+        "grids and members, and in runs made before it was counted.")
+
+
+class CollectionWeights(BaseModel):
+    coverage: float
+    rounds: float
+    rates: float = Field(description="What the three rates' composite keeps: 1 − coverage − rounds.")
 
 
 class UnitRatesOut(RunMeta, Rates):
     unit: UnitRef
+    weights: CollectionWeights
 
 
 class TrendPoint(Rates):

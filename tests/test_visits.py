@@ -8,16 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from workflow.db import unit_of_work
-from workflow.models import Channel, Notification, PersonalDataRead, PointEntry, Request, utcnow
+from workflow.models import Channel, Notification, PersonalDataRead, PointEntry, Request, ScopeKind, ScoreRun, utcnow
+from workflow.scoring import runs
 from workflow.scoring.periods import local_date
 from workflow.visits import commands, coverage
-from workflow.visits.models import Visit
+from workflow.visits.models import CoverageCount, Visit
 
 from .helpers import all_rows, count, get, table_counts
 from .test_concurrency import _race
+from .web.conftest import Browser
 
 TZ = "Asia/Shanghai"
 SEPT = datetime(2026, 9, 20, 2, tzinfo=UTC)  # the register was made then
@@ -516,3 +518,110 @@ def test_the_sweep_reminds_members_before_a_visit_is_due_and_tells_the_secretary
     runtime.drain()
     flags = [n for n in all_rows(runtime, Notification) if n.kind == "coverage_overdue"]
     assert [(n.account_id, n.data["overdue"]) for n in flags] == [(world.ids["secretary_a"], 1)]
+
+
+def _rounds(runtime, world, days: list[int]) -> None:
+    """staff_a, community A's grid worker, does a round of its grid on each of ``days`` (October)."""
+    with unit_of_work(runtime.sessions) as session:
+        commands.assign_grid_worker(session, world.actors["staff_a"], world.ids["grid_A"], world.ids["staff_a"],
+                                    starts_on="2026-09-20", timezone=TZ, now=SEPT)
+    for day in days:
+        with unit_of_work(runtime.sessions) as session:
+            row, _new = commands.start_round(session, world.actors["staff_a"], world.ids["grid_A"], timezone=TZ,
+                                             now=_at(day))
+            commands.end_round(session, world.actors["staff_a"], row.id, now=_at(day) + timedelta(hours=1))
+
+
+def test_visits_and_rounds_count_in_the_scores_by_the_policys_weights(client, world, runtime):
+    """A community's and a street's scores carry their coverage and rounds, as the scored policy's
+    visit plan counts them; the policy's collection weights fold them into the composite. Old
+    versions (weights 0) keep the composite the three rates alone, and a publication made under
+    one still reproduces after the policy changed."""
+    _october(runtime, world)
+    _rounds(runtime, world, [6, 8, 20])  # two in the week of the 5th, one in the week of the 19th
+    community, street = world.ids["community_A"], world.ids["street_S1"]
+    with unit_of_work(runtime.sessions) as session:
+        runs.recompute(session, runtime.settings, "2026-10")
+        published = runs.publish(session, runtime.settings, world.actors["secretary_a"], "2026-10",
+                                 ScopeKind.community, community).id
+
+    rates = get(client, world, "secretary_a", f"/scores/2026-10/units/community/{community}")
+    # The weeks begun in October: those of Sep 28, Oct 5, 12, 19 and 26; two of them had a round.
+    assert rates["collection"] == {"households": 4, "visited": 2, "overdue": 1, "never_visited": 1, "visits": 4,
+                                   "rounds": 3, "round_windows": 5, "round_windows_met": 2, "coverage": 0.5,
+                                   "round_rate": 0.4, "rates_composite": None}
+    assert rates["weights"] == {"coverage": 0.0, "rounds": 0.0, "rates": 1.0}
+    assert rates["composite"] is None  # no requests in October, and collection weighs nothing yet
+    # Community B has a grid and no households: a row of its own, its rounds missed.
+    other = get(client, world, "admin", f"/scores/2026-10/units/community/{world.ids['community_B']}")
+    assert (other["received"], other["collection"]["households"], other["collection"]["coverage"],
+            other["collection"]["round_rate"]) == (0, 0, None, 0.0)
+    whole = get(client, world, "admin", f"/scores/2026-10/units/street/{street}")
+    assert {k: whole["collection"][k] for k in ("households", "visited", "rounds", "round_windows",
+                                                 "round_windows_met")} == \
+        {"households": 4, "visited": 2, "rounds": 3, "round_windows": 10, "round_windows_met": 2}
+
+    bad = client.post("/api/v1/admin/scoring-policies", json={
+        "effective_from": "2026-10-01", "rules": {"collection": {"coverage": "0.6", "rounds": "0.4"}}},
+        headers=world.headers("admin"))
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_policy")
+    created = client.post("/api/v1/admin/scoring-policies", json={
+        "effective_from": "2026-10-01", "note": "走访覆盖率计入社区综合",
+        "rules": {"collection": {"coverage": "0.2", "rounds": "0.1"}}}, headers=world.headers("admin"))
+    assert created.status_code == 201, created.text
+    with unit_of_work(runtime.sessions) as session:
+        draft = runs.recompute(session, runtime.settings, "2026-10")
+        assert runs.reproduce(session, runtime.settings, draft) == []
+        # The publication of version 1 reproduces as it was.
+        assert runs.reproduce(session, runtime.settings, session.get(ScoreRun, published)) == []
+    street_rates = get(client, world, "admin", f"/scores/2026-10/units/street/{street}")
+    assert street_rates["weights"] == {"coverage": 0.2, "rounds": 0.1, "rates": 0.7}
+    # Without requests the parts it has count, each by its weight: (0.2·0.5 + 0.1·0.2) / 0.3.
+    assert (street_rates["collection"]["coverage"], street_rates["collection"]["round_rate"]) == (0.5, 0.2)
+    assert street_rates["composite"] == 0.4
+    # The community's publication stays as it was published, under version 1.
+    published_rates = get(client, world, "secretary_a", f"/scores/2026-10/units/community/{community}")
+    assert (published_rates["policy_version"], published_rates["composite"]) == (1, None)
+
+    # The secretary's dashboard shows them.
+    browser = Browser(client)
+    browser.login("secretary_a")
+    page = browser.get(f"/dashboard?period=2026-10&scope=community&id={community}")
+    assert page.status_code == 200
+    html = page.text
+    assert "计划收集" in html and "50.0%" in html and "40.0%" in html
+
+
+def test_a_score_run_reuses_the_coverage_counted_while_the_facts_hold(client, world, runtime):
+    """A run keeps each community's coverage counts with the version of its facts; the next run
+    reads them while the community's visits and register are unchanged and counts a community
+    again once it has a new visit or a register change. What it shows is always what counting
+    afresh gives (the kept counts emptied)."""
+    h = _october(runtime, world)
+    community = world.ids["community_A"]
+
+    def scores() -> dict:
+        with unit_of_work(runtime.sessions) as session:
+            runs.recompute(session, runtime.settings, "2026-10")
+        return get(client, world, "admin", f"/scores/2026-10/units/community/{community}")["collection"]
+
+    def kept() -> dict[int, tuple]:
+        return {row.community_id: (row.visits_n, row.households, row.visited, row.overdue)
+                for row in all_rows(runtime, CoverageCount)}
+
+    first = scores()
+    assert kept()[community] == (4, 4, 2, 1) and kept()[world.ids["community_B"]] == (0, 0, 0, 0)
+    assert scores() == first  # read back, the same
+
+    _visit(runtime, world, "member_2", h["h2"], 28)  # the household nobody went to
+    after = scores()
+    assert (after["visited"], after["overdue"], after["visits"]) == (3, 0, 5)
+    assert kept()[community] == (5, 4, 3, 0)
+
+    # A register change: a fifth household, nobody went.
+    _household(runtime, world, "A-105", ["party_member"], "member_1")
+    changed = scores()
+    assert (changed["households"], changed["visited"]) == (5, 3)
+    with unit_of_work(runtime.sessions) as session:
+        session.execute(delete(CoverageCount))
+    assert scores() == changed  # counted afresh: the same

@@ -165,6 +165,22 @@ class UnitScore(Base):
     resolution_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
     satisfaction_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
     composite: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    # Planned collection (communities and streets; empty for grids, members and runs made before
+    # it was counted): households on the plan as of the period's last counted day, visited,
+    # overdue and never visited; visits made in that month; rounds ended, and the grids' round
+    # windows begun and met. ``rates_composite`` is the three rates' alone, ``composite`` folds in
+    # coverage and rounds by the policy's collection weights.
+    households: Mapped[int | None] = mapped_column(Integer)
+    visited: Mapped[int | None] = mapped_column(Integer)
+    overdue: Mapped[int | None] = mapped_column(Integer)
+    never_visited: Mapped[int | None] = mapped_column(Integer)
+    visits: Mapped[int | None] = mapped_column(Integer)
+    rounds: Mapped[int | None] = mapped_column(Integer)
+    round_windows: Mapped[int | None] = mapped_column(Integer)
+    round_windows_met: Mapped[int | None] = mapped_column(Integer)
+    coverage: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    round_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    rates_composite: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
 
 
 class MemberScore(Base):

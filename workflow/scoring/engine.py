@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -37,6 +38,8 @@ from ..models import (
     ScoringPolicy,
 )
 from ..models.requests import SUPERVISE_TRIGGER
+from ..visits import coverage
+from ..visits.models import Visit
 from . import periods
 from .policy import PolicyRules, rules_of
 
@@ -67,6 +70,9 @@ class Marks:
     # False when transactions that were writing as the marks were taken had not finished in time
     # (PostgreSQL): rows below a mark may then still appear, and a reproduction may differ.
     settled: bool = True
+    # The last visit counted for coverage; None in runs made before coverage was part of the scores
+    # (they reproduce without it). Rounds count when ended by ``at``.
+    visit: int | None = None
 
     @classmethod
     def current(cls, session: Session, policy_version: int, now: datetime) -> Marks:
@@ -77,7 +83,7 @@ class Marks:
         return cls(outcome=top(Outcome.id), hours=top(HoursEntry.id), points=top(PointEntry.id),
                    evaluation=top(Evaluation.id), event=top(RequestEvent.id), registration=top(Registration.id),
                    registration_ended=ended.astimezone(UTC).isoformat() if ended else None,
-                   at=now.astimezone(UTC).isoformat(), policy=policy_version)
+                   at=now.astimezone(UTC).isoformat(), policy=policy_version, visit=top(Visit.id))
 
     @classmethod
     def load(cls, data: dict) -> Marks:
@@ -109,6 +115,17 @@ class RateRow:
     resolution_rate: Decimal | None = None
     satisfaction_rate: Decimal | None = None
     composite: Decimal | None = None
+    households: int | None = None
+    visited: int | None = None
+    overdue: int | None = None
+    never_visited: int | None = None
+    visits: int | None = None
+    rounds: int | None = None
+    round_windows: int | None = None
+    round_windows_met: int | None = None
+    coverage: Decimal | None = None
+    round_rate: Decimal | None = None
+    rates_composite: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -159,22 +176,28 @@ class Computation:
 
 
 def compute(session: Session, period: str, timezone: str, policy: ScoringPolicy, marks: Marks,
-            street_ids: Iterable[int] | None = None, *, setup: Sequence[str] = ()) -> Computation:
+            street_ids: Iterable[int] | None = None, *, setup: Sequence[str] = (), keep: bool = False) -> Computation:
     """Every score of ``period`` under ``policy``, as of ``marks``; only ``street_ids`` if given.
 
     Every aggregate is asked for first and worked on as it arrives (:class:`workflow.db.Reads`: on
     PostgreSQL the database counts on its own connections while Python works on what it has). Each
     statement reads only rows up to the marks, so where it runs does not change what it counts.
-    ``setup``: statements each of those connections runs first (session settings)."""
+    ``setup``: statements each of those connections runs first (session settings). ``keep``: the
+    communities' coverage counted afresh is kept for later runs (``coverage_counts``, written in
+    the caller's transaction)."""
     rules = rules_of(policy)
     kind = rules.period_kind
     start, end = periods.bounds(period, kind)
     streets = sorted(set(street_ids)) if street_ids is not None else None
     with Reads(session, setup) as reads:
+        # Asked first: the households' count is the longest statement at a city's scale.
+        collection = _collection(reads, session, rules, marks, end, timezone, streets, keep)
         rates = _rates(reads, rules, period, kind, marks, streets)
         members = _members(reads, rules, period, kind, start, end, timezone, marks, streets)
+        rows = rates()
+        collection(rows)
         return Computation(period=period, period_kind=kind, period_start=start, period_end=end,
-                           policy_version=policy.version, marks=marks, rates=rates(), members=members())
+                           policy_version=policy.version, marks=marks, rates=rows, members=members())
 
 
 # --- the three rates ---------------------------------------------------------------------------
@@ -253,6 +276,69 @@ def rate_row(rules: PolicyRules, unit_kind: str, unit_id: int, received: int, re
         row.composite = (weights.response * row.response_rate + weights.resolution * row.resolution_rate
                          + weights.satisfaction * row.satisfaction_rate).quantize(RATE, ROUND_HALF_UP)
     return row
+
+
+# --- planned collection ------------------------------------------------------------------------
+
+def _collection(reads: Reads, session: Session, rules: PolicyRules, marks: Marks, end: date, timezone: str,
+                streets: list[int] | None, keep: bool) -> Callable[[list[RateRow]], None]:
+    """Each community's and street's coverage and rounds (``workflow.visits.coverage.collection``),
+    as of the period's last day or the day of the marks if sooner, under the scored policy's visit
+    plan, folded into its composite by the policy's collection weights; returns what adds them to
+    the rate rows. A community with visits and no requests gets a row of its own."""
+    if marks.visit is None:
+        return lambda rows: None
+    today = marks.instant.astimezone(ZoneInfo(timezone)).date()
+    as_of = min(end, today)
+    query = select(Community.id, Community.street_id).order_by(Community.id)
+    if streets is not None:
+        query = query.where(Community.street_id.in_(streets))
+    street_of = dict(session.execute(query).all())
+    counted = coverage.collection(reads.ask, session, rules.visits, list(street_of), as_of, today,
+                                  visit_cap=marks.visit, ended_by=marks.instant, everywhere=streets is None, keep=keep)
+
+    def add(rows: list[RateRow]) -> None:
+        found = counted()
+        by_unit = {(row.unit_kind, row.unit_id): row for row in rows}
+        streets_total: dict[int, coverage.Collection] = {}
+        for community_id, part in found.items():
+            total = streets_total.setdefault(street_of[community_id], coverage.Collection(coverage.Figures()))
+            for name in ("households", "visited", "due", "overdue", "never_visited", "visits"):
+                setattr(total.figures, name, getattr(total.figures, name) + getattr(part.figures, name))
+            total.rounds += part.rounds
+            total.round_windows += part.round_windows
+            total.round_windows_met += part.round_windows_met
+        for kind, parts in (("community", found), ("street", streets_total)):
+            for unit_id, part in parts.items():
+                row = by_unit.get((kind, unit_id))
+                if row is None:
+                    row = RateRow(kind, unit_id, 0, 0, 0, 0, 0, 0)
+                    rows.append(row)
+                _fold(rules, row, part)
+
+    return add
+
+
+def _fold(rules: PolicyRules, row: RateRow, part) -> None:
+    figures = part.figures
+    row.households, row.visited, row.overdue = figures.households, figures.visited, figures.overdue
+    row.never_visited, row.visits = figures.never_visited, figures.visits
+    row.rounds, row.round_windows, row.round_windows_met = part.rounds, part.round_windows, part.round_windows_met
+    if figures.households:
+        row.coverage = (Decimal(figures.visited) / figures.households).quantize(RATE, ROUND_HALF_UP)
+    if part.round_windows:
+        row.round_rate = (Decimal(part.round_windows_met) / part.round_windows).quantize(RATE, ROUND_HALF_UP)
+    row.rates_composite = row.composite
+    weights = rules.collection
+    if not weights.coverage and not weights.rounds:
+        return
+    # The parts the unit has, each by its weight, over the weights of those parts.
+    parts = [(1 - weights.coverage - weights.rounds, row.rates_composite), (weights.coverage, row.coverage),
+             (weights.rounds, row.round_rate)]
+    present = [(w, v) for w, v in parts if v is not None and w]
+    share = sum((w for w, _v in present), Decimal(0))
+    row.composite = (sum((w * v for w, v in present), Decimal(0)) / share).quantize(RATE, ROUND_HALF_UP) \
+        if share else None
 
 
 # --- member assessments ------------------------------------------------------------------------

@@ -51,6 +51,23 @@ class RateWeights(_Strict):
         return self
 
 
+class CollectionWeights(_Strict):
+    """How much a community's (and a street's) planned collection weighs in its composite: the
+    share of its households visited as the plan asks (覆盖率), and the share of its grids' round
+    windows met (巡查). The rates' composite keeps the rest. 0 and 0 (the default, and so every
+    version written before these existed) leaves the composite the three rates alone; the figures
+    are stored and shown either way."""
+
+    coverage: Share = Decimal("0")
+    rounds: Share = Decimal("0")
+
+    @model_validator(mode="after")
+    def _below_one(self):
+        if self.coverage + self.rounds >= 1:
+            raise ValueError("collection weights must leave the three rates a share (add up to less than 1)")
+        return self
+
+
 class PointRules(_Strict):
     """Base, bonuses (positive) and deductions (negative) per ledger reason; floor 0, yearly reset."""
 
@@ -115,6 +132,7 @@ class PolicyRules(_Strict):
     period_kind: Literal["month", "19th"] = "month"
     satisfaction_k: Share = Decimal("0.9")
     rate_weights: RateWeights = RateWeights()
+    collection: CollectionWeights = CollectionWeights()
     points: PointRules = PointRules()
     quality: QualityRules = QualityRules()
     assessment: AssessmentWeights = AssessmentWeights()

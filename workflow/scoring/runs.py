@@ -91,7 +91,7 @@ def _computation(session: Session, settings: Settings, period: str, now: datetim
     policy = policies.in_force(session, period)
     marks = engine.Marks.current(session, policy.version, now)
     marks = replace(marks, settled=settle(session))
-    return engine.compute(session, period, settings.timezone, policy, marks, street_ids, setup=setup)
+    return engine.compute(session, period, settings.timezone, policy, marks, street_ids, setup=setup, keep=True)
 
 
 def settle(session: Session, timeout: float = SETTLE_SECONDS) -> bool:

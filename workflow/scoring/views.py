@@ -204,8 +204,29 @@ def _rates(row: UnitScore | None) -> dict[str, Any]:
     names = ("received", "responded_in_time", "evaluated", "solved", "satisfied", "basically_satisfied")
     rates = ("response_rate", "resolution_rate", "satisfaction_rate", "composite")
     if row is None:
-        return {**{n: 0 for n in names}, **{r: None for r in rates}}
-    return {**{n: getattr(row, n) for n in names}, **{r: _num(getattr(row, r)) for r in rates}}
+        return {**{n: 0 for n in names}, **{r: None for r in rates}, "collection": None}
+    return {**{n: getattr(row, n) for n in names}, **{r: _num(getattr(row, r)) for r in rates},
+            "collection": _collection(row)}
+
+
+COLLECTION_COUNTS = ("households", "visited", "overdue", "never_visited", "visits", "rounds", "round_windows",
+                     "round_windows_met")
+
+
+def _collection(row: UnitScore) -> dict[str, Any] | None:
+    """A community's or street's planned collection as its run counted it; None for other units
+    and for runs made before collection was part of the scores."""
+    if row.households is None:
+        return None
+    return {**{n: getattr(row, n) for n in COLLECTION_COUNTS}, "coverage": _num(row.coverage),
+            "round_rate": _num(row.round_rate), "rates_composite": _num(row.rates_composite)}
+
+
+def collection_weights(session: Session, run: ScoreRun) -> dict[str, float]:
+    """The weights of coverage, rounds and the rates in the run's composite (its policy's)."""
+    weights = policies.rules_of(policies.by_version(session, run.policy_version)).collection
+    return {"coverage": float(weights.coverage), "rounds": float(weights.rounds),
+            "rates": float(1 - weights.coverage - weights.rounds)}
 
 
 def unit_rates(session: Session, settings: Settings, actor: Actor, unit_kind: str, unit_id: int,
@@ -217,7 +238,7 @@ def unit_rates(session: Session, settings: Settings, actor: Actor, unit_kind: st
     _check_rates_access(session, scope, unit_kind, unit_id, street_id, community_id)
     run = run_for(session, settings, period, street_id, community_id)
     return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, **run_meta(run),
-            **_rates(_unit_row(session, run, unit_kind, unit_id))}
+            **_rates(_unit_row(session, run, unit_kind, unit_id)), "weights": collection_weights(session, run)}
 
 
 def _check_rates_access(session: Session, scope: Scope, unit_kind: str, unit_id: int, street_id: int,

@@ -18,26 +18,29 @@ the rounds ended in the period against the plan's round rule, window by window.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 import weakref
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
+from ..db import bulk_insert
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..i18n import _
-from ..models import Account, Building, Community, Grid, Member, Role, Street
+from ..models import Account, Building, Community, Grid, Member, Role, Street, utcnow
 from ..scoring import periods
 from ..scoring.policy import in_force, rules_of
-from .models import GridWorker, Household, HouseholdPairing, InspectionRound, RegisterChange, Visit
-from .plan import VisitPlan, VisitRule, next_window, previous_window, window
+from .models import CoverageCount, GridWorker, Household, HouseholdPairing, InspectionRound, RegisterChange, Visit
+from .plan import RoundRule, VisitPlan, VisitRule, next_window, previous_window, window
 
 STATUSES = ("overdue", "due", "visited")
 
@@ -549,14 +552,19 @@ class _Tally:
     before began; and whether it was never visited. Households with the same tags and the same
     facts have the same state."""
 
-    def __init__(self, plan: VisitPlan, community_ids: list[int], as_of: date, today: date, *,
-                 caps: dict[int, int]):
+    def __init__(self, plan: VisitPlan, community_ids: list[int] | None, as_of: date, today: date, *,
+                 caps: dict[int, int] | int):
         """``caps``: each community's last visit id to count (the version its part is kept under:
         on PostgreSQL each statement sees what is committed when it starts, so a visit committed
-        since the version was read must not be counted)."""
+        since the version was read must not be counted), or one for all. ``community_ids`` None:
+        every community (no list to filter by)."""
         self.plan, self.community_ids, self.as_of, self.today = plan, community_ids, as_of, today
-        self.capped = Visit.id <= caps[community_ids[0]] if len(community_ids) == 1 else \
-            or_(*(and_(Visit.community_id == c, Visit.id <= caps[c]) for c in community_ids))
+        if isinstance(caps, int):
+            self.capped = Visit.id <= caps
+        elif len(set(caps.values())) == 1:
+            self.capped = Visit.id <= next(iter(caps.values()))
+        else:
+            self.capped = or_(*(and_(Visit.community_id == c, Visit.id <= caps[c]) for c in community_ids))
         self.counters: dict[tuple[str, str, int], int] = {}
         self.pers: dict[str, int] = {}
         sums, facts, joined = [], [], []
@@ -576,7 +584,7 @@ class _Tally:
                     counted.append(_COUNTED_BY[rule.by])
                 sums.append(func.sum(case((and_(*counted), 1), else_=0)))
         visited = (select(Visit.household_id, *(c.label(f"c{i}") for i, c in enumerate(sums)))
-                   .where(Visit.community_id.in_(community_ids), self.capped, Visit.local_date <= as_of)
+                   .where(*self._in(Visit.community_id), self.capped, Visit.local_date <= as_of)
                    .group_by(Visit.household_id).subquery())
         for (_per, _by, times), i in self.counters.items():
             facts += [func.coalesce(visited.c[f"c{2 * i}"], 0) >= times,
@@ -596,17 +604,25 @@ class _Tally:
         """The facts of a row (its last columns, ``facts0``, ``facts1``, ...) as one number."""
         return sum(int(chunk) << (FACT_BITS * k) for k, chunk in enumerate(chunks))
 
-    def _household_rows(self, *columns):
-        return (select(*columns, _TAGS.label("tags"), self.visited.c.household_id.is_(None).label("never"),
-                       *self.facts)
-                .select_from(Household).join(Building, Building.id == Household.building_id)
-                .outerjoin(self.visited, self.visited.c.household_id == Household.id)
-                .where(Household.community_id.in_(self.community_ids), Household.active,
-                       Household.created_on <= self.as_of))
+    def _in(self, column) -> list:
+        return [] if self.community_ids is None else [column.in_(self.community_ids)]
+
+    def _household_rows(self, *columns, buildings: bool = True):
+        rows = select(*columns, _TAGS.label("tags"), self.visited.c.household_id.is_(None).label("never"), *self.facts)
+        rows = rows.select_from(Household)
+        if buildings:
+            rows = rows.join(Building, Building.id == Household.building_id)
+        return (rows.outerjoin(self.visited, self.visited.c.household_id == Household.id)
+                .where(*self._in(Household.community_id), Household.active, Household.created_on <= self.as_of))
 
     def each(self, place: list):
         """Each household with its place, id, tags and facts."""
         return self._household_rows(*place, Household.id)
+
+    def grouped(self):
+        """The households counted by community, tags and facts (whether never visited among them)."""
+        rows = self._household_rows(Household.community_id, buildings=False).subquery()
+        return select(*rows.c, func.count()).group_by(*rows.c)
 
     def pairings(self):
         """Each pairing in force on ``as_of`` of a household on the register: (household, member)."""
@@ -676,16 +692,12 @@ def grid_rounds(session: Session, community_ids: list[int], period: str, start: 
                    (GridWorker.ends_on.is_(None)) | (GridWorker.ends_on >= as_of))
             .order_by(Account.display_name)):
         workers[grid_id].append(name)
-    windows = []
-    cursor = window(start, rule.per)
-    while cursor[0] <= as_of:
-        windows.append(cursor)
-        cursor = next_window(cursor[1], rule.per)
+    windows = round_windows(rule, start, as_of)
     weeks = max((as_of - start).days + 1, 1) / 7
     out = []
     for grid_id, name, community_id in grids:
         held = days.get(grid_id, [])
-        met = sum(sum(a <= d <= b for d in held) >= rule.times for a, b in windows)
+        met = windows_met(rule, windows, held)
         # A window still running is not missed yet.
         closed = sum(1 for a, b in windows if b < today)
         out.append({"id": grid_id, "name": name, "community_id": community_id, "workers": workers.get(grid_id, []),
@@ -693,6 +705,152 @@ def grid_rounds(session: Session, community_ids: list[int], period: str, start: 
                     "windows": len(windows), "windows_met": met, "windows_missed": max(closed - met, 0),
                     "inspected": bool(held), "households": figures[grid_id].as_dict() if grid_id in figures else None})
     return out
+
+
+def round_windows(rule: RoundRule, start: date, as_of: date) -> list[tuple[date, date]]:
+    """The round rule's windows that have begun between ``start`` and ``as_of``."""
+    windows = []
+    cursor = window(start, rule.per)
+    while cursor[0] <= as_of:
+        windows.append(cursor)
+        cursor = next_window(cursor[1], rule.per)
+    return windows
+
+
+def windows_met(rule: RoundRule, windows: list[tuple[date, date]], days: list[date]) -> int:
+    """How many of ``windows`` hold the rule's number of rounds, given the days rounds ended."""
+    return sum(sum(a <= d <= b for d in days) >= rule.times for a, b in windows)
+
+
+@dataclass
+class Collection:
+    """A community's planned collection in a scoring period: its households' figures and its
+    grids' rounds against the round rule."""
+
+    figures: Figures
+    rounds: int = 0
+    round_windows: int = 0  # each grid's windows begun in the month, added up
+    round_windows_met: int = 0
+
+
+MEMO_DAYS = 35  # coverage counts counted on a day this much older than today are dropped
+
+
+def plan_key(plan: VisitPlan) -> str:
+    return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()
+
+
+def collection(ask: Callable[..., Callable[[], list]], session: Session, plan: VisitPlan, community_ids: list[int],
+               as_of: date, today: date, *, visit_cap: int, ended_by: Any, everywhere: bool = False,
+               keep: bool = False) -> Callable[[], dict[int, Collection]]:
+    """For the scores (``workflow.scoring.engine``): each community's coverage as of ``as_of``
+    under ``plan`` (the scored policy's, not the one in force), from the visits up to id
+    ``visit_cap``, and its grids' rounds of that month ended by ``ended_by`` (an instant);
+    ``everywhere``: ``community_ids`` are all the communities.
+
+    The same rule as ``report``, counted in SQL groups of community, tags and facts, for the
+    communities whose facts changed since a run last counted them: the others' figures are read
+    from ``coverage_counts`` when their version (``CoverageCount``) still holds, which is what
+    counting them again would give. ``keep``: write what was counted there (the caller's
+    transaction can write). ``ask`` sends a statement and returns what gives its rows
+    (``workflow.db.Reads.ask``: on PostgreSQL these count while the rates are counted)."""
+    if not community_ids:
+        return dict
+    start = date(as_of.year, as_of.month, 1)
+    key = plan_key(plan)
+    where = [] if everywhere else [Visit.community_id.in_(community_ids)]
+    visits_at = {c: (n, last) for c, n, last in session.execute(
+        select(Visit.community_id, func.count(), func.max(Visit.id))
+        .where(*where, Visit.id <= visit_cap, Visit.local_date <= as_of).group_by(Visit.community_id))}
+    changes_at = {c: (n, last) for c, n, last in session.execute(
+        select(RegisterChange.community_id, func.count(), func.max(RegisterChange.id))
+        .where(*([] if everywhere else [RegisterChange.community_id.in_(community_ids)]))
+        .group_by(RegisterChange.community_id))}
+    versions = {c: (*visits_at.get(c, (0, 0)), *changes_at.get(c, (0, 0))) for c in community_ids}
+    kept: dict[int, Figures] = {}
+    for row in session.scalars(select(CoverageCount).where(
+            CoverageCount.as_of == as_of, CoverageCount.today == today, CoverageCount.plan_key == key,
+            *([] if everywhere else [CoverageCount.community_id.in_(community_ids)]))):
+        if versions.get(row.community_id) == (row.visits_n, row.visits_last, row.changes_n, row.changes_last):
+            kept[row.community_id] = Figures(households=row.households, visited=row.visited, due=row.due,
+                                             overdue=row.overdue, never_visited=row.never_visited)
+    stale = [c for c in community_ids if c not in kept]
+    tally = _Tally(plan, None if everywhere and len(stale) == len(community_ids) else stale, as_of, today,
+                   caps=visit_cap) if stale else None
+    households = ask(tally.grouped()) if tally is not None else list
+    visits = ask(select(Visit.community_id, func.count()).where(
+        *where, Visit.id <= visit_cap, Visit.local_date >= start, Visit.local_date <= as_of)
+        .group_by(Visit.community_id))
+    rounds = ask(select(Grid.community_id, Grid.id, InspectionRound.local_date)
+                 .select_from(Grid).outerjoin(InspectionRound, and_(
+                     InspectionRound.grid_id == Grid.id, InspectionRound.ended_at.is_not(None),
+                     InspectionRound.ended_at <= ended_by, InspectionRound.local_date >= start,
+                     InspectionRound.local_date <= as_of))
+                 .where(*([] if everywhere else [Grid.community_id.in_(community_ids)])))
+
+    def rows() -> dict[int, Collection]:
+        out = {c: Collection(kept.get(c) or Figures()) for c in community_ids}
+        counted = _grouped_figures(tally, households(), set(stale)) if tally is not None else {}
+        for c in stale:
+            out[c].figures = counted.get(c) or Figures()
+        if keep and stale:
+            _keep(session, stale, everywhere and len(stale) == len(community_ids), as_of, today, key, versions, out)
+        for community_id, n in visits():
+            if community_id in out:
+                out[community_id].figures.visits = n
+        rule = plan.rounds
+        windows = round_windows(rule, start, as_of)
+        days: dict[tuple[int, int], list[date]] = defaultdict(list)
+        for community_id, grid_id, day in rounds():
+            held = days[(community_id, grid_id)]
+            if day is not None:
+                held.append(day)
+        for (community_id, _grid), held in days.items():
+            if community_id not in out:
+                continue
+            out[community_id].rounds += len(held)
+            out[community_id].round_windows += len(windows)
+            out[community_id].round_windows_met += windows_met(rule, windows, held)
+        return out
+
+    return rows
+
+
+def _grouped_figures(tally: _Tally, rows: list, wanted: set[int]) -> dict[int, Figures]:
+    """Each community's figures from ``_Tally.grouped`` rows. A city's groups are a few hundred
+    thousand rows of a few hundred kinds (tags and facts): each kind is looked up once, and the
+    counts added up by community before Figures."""
+    statuses: dict[tuple, str | None] = {}
+    counts: dict[tuple[int, str, bool], int] = defaultdict(int)
+    for row in rows:
+        kind = row[1:-1]
+        status = statuses.get(kind, False)
+        if status is False:
+            status = statuses[kind] = tally.status(kind[0], tally.bits(kind[2:]))
+        if status is not None:
+            counts[(row[0], status, bool(kind[1]))] += row[-1]
+    out: dict[int, Figures] = {}
+    for (community_id, status, never), n in counts.items():
+        if community_id in wanted:
+            out.setdefault(community_id, Figures()).add(status, never, n)
+    return out
+
+
+def _keep(session: Session, community_ids: list[int], everywhere: bool, as_of: date, today: date, key: str,
+          versions: dict[int, tuple], out: dict[int, Collection]) -> None:
+    """Write the communities' counts to ``coverage_counts`` in the caller's transaction, in place
+    of what was kept for the same day, plan and day counted to; drop counts of days long past."""
+    same = [CoverageCount.as_of == as_of, CoverageCount.today == today, CoverageCount.plan_key == key]
+    if not everywhere:
+        same.append(CoverageCount.community_id.in_(community_ids))
+    session.execute(delete(CoverageCount).where(*same))
+    session.execute(delete(CoverageCount).where(CoverageCount.today < today - timedelta(days=MEMO_DAYS)))
+    now = utcnow()
+    columns = ["community_id", "as_of", "today", "plan_key", "visits_n", "visits_last", "changes_n", "changes_last",
+               "households", "visited", "due", "overdue", "never_visited", "counted_at"]
+    bulk_insert(session, CoverageCount.__table__, columns, [
+        (c, as_of, today, key, *versions[c], f.households, f.visited, f.due, f.overdue, f.never_visited, now)
+        for c in community_ids for f in [out[c].figures]])
 
 
 def missed(session: Session, actor: Actor, scope_kind: str, scope_id: int, period: str, today: date, *,

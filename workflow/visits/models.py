@@ -59,6 +59,35 @@ class RegisterChange(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CoverageCount(Base):
+    """A community's coverage figures as a score run counted them (``coverage.collection``): what
+    counting again gives as long as the facts they were counted from hold, kept with their
+    version (the count and last id of the community's visits up to the day counted to and the
+    run's visit mark, and of its register changes), the day counted to, the day it was counted on
+    and the visit plan. A later run whose versions match reads them instead of counting the whole
+    register again; any mismatch counts afresh. A memo of a computation, never typed: emptying the
+    table changes no score."""
+
+    __tablename__ = "coverage_counts"
+    __table_args__ = (UniqueConstraint("community_id", "as_of", "today", "plan_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    as_of: Mapped[date] = mapped_column(Date)
+    today: Mapped[date] = mapped_column(Date)
+    plan_key: Mapped[str] = mapped_column(String(64))  # the plan's SHA-256
+    visits_n: Mapped[int] = mapped_column()
+    visits_last: Mapped[int] = mapped_column()
+    changes_n: Mapped[int] = mapped_column()
+    changes_last: Mapped[int] = mapped_column()
+    households: Mapped[int] = mapped_column()
+    visited: Mapped[int] = mapped_column()
+    due: Mapped[int] = mapped_column()
+    overdue: Mapped[int] = mapped_column()
+    never_visited: Mapped[int] = mapped_column()
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class HouseholdPairing(Base):
     """联户: a member looks after a household from ``starts_on`` until ``ends_on`` (inclusive;
     open while None). Ended pairings are kept: they say who was responsible when."""
