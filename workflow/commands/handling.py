@@ -485,8 +485,11 @@ def _evaluate(session, settings, actor, request, params, now):
             if claim is not None:
                 ledger.add_points(session, settings.timezone, claim.member_id, PointReason.resident_satisfied,
                                   request, f"satisfied:{request.id}:{request.round}", now)
+    # The verdict's row first (the event names its id); the request's closing then goes in the
+    # same UPDATE as its move.
+    data = _verdict_data(session, evaluation)
     _close(session, settings, request, now)
-    return note, _verdict_data(session, evaluation)
+    return note, data
 
 
 def _reopen(session, settings, actor, request, params, now):
