@@ -97,6 +97,5 @@ def claim_allowance(session: Session, settings: Settings, member_id: int, *, loc
     """(open claims the member holds, how many they may hold at once): their own limit set by staff,
     else the configured default. The claim command enforces these figures with ``lock=True``,
     which locks the member's row so that one member's simultaneous claims cannot overrun it."""
-    member = session.get(Member, member_id, with_for_update=lock)
-    limit = (member.claim_limit if member is not None else None) or settings.default_claim_limit
-    return requests_repo.count_live_claims(session, member_id), limit
+    own_limit, held = requests_repo.holding(session, member_id, lock=lock)
+    return held, own_limit or settings.default_claim_limit

@@ -9,12 +9,14 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func
 from sqlalchemy.orm import Session
 
 from ..access import Actor
+from ..db import is_postgresql
 from ..errors import NotFound
 from ..i18n import _
 from ..models import (
     Claim,
     ClaimStatus,
     Evaluation,
+    Member,
     Photo,
     Registration,
     RegistrationStatus,
@@ -38,6 +40,14 @@ _LIVE_CLAIMS = "live_claims"  # (transaction, {request id: its live claim}), see
 
 _FOR_UPDATE = (select(Request).where(Request.id == bindparam("request_id")).with_for_update()
                .execution_options(populate_existing=True))
+# On SQLite, the request and its live claim, if any, in one read (most moves on a claimed task read
+# both): the transaction holds the write lock from its start, so the claim read is current. Not on
+# PostgreSQL: a read that waited for the request's lock would join the claim as its snapshot saw it,
+# before the move that held the lock changed it.
+_FOR_UPDATE_WITH_CLAIM = (select(Request, Claim)
+                          .outerjoin(Claim, and_(Claim.request_id == Request.id, Claim.status.in_(LIVE_CLAIM)))
+                          .where(Request.id == bindparam("request_id"))
+                          .execution_options(populate_existing=True))
 
 
 def get_for_update(session: Session, request_id: int, *, missing_ok: bool = False) -> Request | None:
@@ -51,7 +61,10 @@ def get_for_update(session: Session, request_id: int, *, missing_ok: bool = Fals
         row = session.get(Request, request_id)
         if row is not None:
             return row
-    row = session.scalar(_FOR_UPDATE, {"request_id": request_id})
+    if is_postgresql(session):
+        row, claim = session.scalar(_FOR_UPDATE, {"request_id": request_id}), None
+    else:
+        row, claim = session.execute(_FOR_UPDATE_WITH_CLAIM, {"request_id": request_id}).first() or (None, None)
     if row is None:
         if not missing_ok:
             raise not_found(request_id)
@@ -60,6 +73,8 @@ def get_for_update(session: Session, request_id: int, *, missing_ok: bool = Fals
     if locked is None or locked[0] is not transaction:
         locked = session.info[_LOCKED] = (transaction, set())
     locked[1].add(request_id)
+    if claim is not None:
+        _know_live_claim(session, transaction, request_id, claim)
     return row
 
 
@@ -88,10 +103,15 @@ def live_claim(session: Session, request_id: int) -> Claim | None:
             return claim
     claim = session.scalar(_LIVE_CLAIM, {"request_id": request_id})
     if held and claim is not None:
-        if known is None or known[0] is not transaction:
-            known = session.info[_LIVE_CLAIMS] = (transaction, {})
-        known[1][request_id] = claim
+        _know_live_claim(session, transaction, request_id, claim)
     return claim
+
+
+def _know_live_claim(session: Session, transaction, request_id: int, claim: Claim) -> None:
+    known = session.info.get(_LIVE_CLAIMS)
+    if known is None or known[0] is not transaction:
+        known = session.info[_LIVE_CLAIMS] = (transaction, {})
+    known[1][request_id] = claim
 
 
 _VERIFIED_OF_ROUND = select(Claim).where(Claim.request_id == bindparam("request_id"), Claim.round == bindparam("round"),
@@ -108,6 +128,25 @@ _COUNT_LIVE = select(func.count()).select_from(Claim).where(Claim.member_id == b
 
 def count_live_claims(session: Session, member_id: int) -> int:
     return session.scalar(_COUNT_LIVE, {"member_id": member_id}) or 0
+
+
+_HOLDING = (select(Member.claim_limit, select(func.count()).where(Claim.member_id == Member.id,
+                                                                 Claim.status.in_(LIVE_CLAIM)).scalar_subquery())
+            .where(Member.id == bindparam("member_id")))
+_MEMBER_LOCKED = select(Member.claim_limit).where(Member.id == bindparam("member_id")).with_for_update()
+
+
+def holding(session: Session, member_id: int, *, lock: bool = False) -> tuple[int | None, int]:
+    """(the member's own claim limit or None, the open claims they hold). ``lock`` locks the
+    member's row first, so that one member's simultaneous claims cannot overrun the limit. On
+    PostgreSQL the count is then a statement of its own: one that waited for the lock would count
+    with the snapshot it began with, before the other claim committed. SQLite's write lock is held
+    from the transaction's start, so there one query reads both."""
+    if lock and is_postgresql(session):
+        own_limit = session.scalar(_MEMBER_LOCKED, {"member_id": member_id})
+        return own_limit, count_live_claims(session, member_id)
+    row = session.execute(_HOLDING, {"member_id": member_id}).first()
+    return (row[0], row[1] or 0) if row is not None else (None, count_live_claims(session, member_id))
 
 
 _EVENTS = select(RequestEvent).where(RequestEvent.request_id == bindparam("request_id")).order_by(RequestEvent.id)
