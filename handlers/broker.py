@@ -11,7 +11,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
-from dramatiq.errors import ConnectionClosed
+from dramatiq.errors import ConnectionClosed, DecodeError
 from dramatiq.middleware import CurrentMessage
 
 from workflow.settings import Settings
@@ -31,6 +31,14 @@ class _Consumer(_RedisConsumer):
     def __next__(self):
         try:
             proxy = super().__next__()
+        except DecodeError as error:
+            # Not a message dramatiq can read (written by something else, or damaged): dead-lettered
+            # for an operator to read, rather than failing the consumer and coming back on each restart.
+            try:
+                self.broker.dead_letter(self.queue_name, error.data)
+            except redis.RedisError as lost:
+                raise ConnectionClosed(lost) from None
+            return None
         except ConnectionClosed:
             if self.queue_name == dq_name(self.queue_name):
                 # On a connection error dramatiq's consumer thread forgets the delayed messages it
@@ -50,6 +58,13 @@ class _Consumer(_RedisConsumer):
     def nack(self, message):
         super().nack(message)
         self.broker.let_go(self.queue_name, message.options["redis_message_id"])
+
+    # Called as the worker stops or pauses, with the fetched messages it will not work on: back on
+    # the queue, they are not in hand any more.
+    def requeue(self, messages):
+        super().requeue(messages)
+        for message in messages:
+            self.broker.let_go(self.queue_name, message.options["redis_message_id"])
 
 
 class Broker(RedisBroker):
@@ -89,6 +104,19 @@ class Broker(RedisBroker):
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000):
         self.take_back(queue_name)
         return super().consume(queue_name, prefetch, timeout)
+
+    def dead_letter(self, queue_name: str, data: bytes) -> str | None:
+        """Move the fetched message whose stored form is ``data`` to the queue's dead letters, by the
+        id under which Redis keeps it (it cannot be read for one); that id, None if it is gone."""
+        messages = f"{self.namespace}:{queue_name}.msgs"
+        found = next((key for key, value in self.client.hscan_iter(messages) if value == data), None)
+        if found is None:
+            return None
+        message_id = found.decode()
+        self.do_nack(queue_name, message_id)
+        log.error("broker: a message on %s could not be decoded; moved to the dead letters as %s",
+                  queue_name, message_id)
+        return message_id
 
     def take_back(self, queue_name: str) -> int:
         """Put back on ``queue_name`` what this worker's acknowledgement set holds and the worker

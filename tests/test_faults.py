@@ -207,6 +207,36 @@ def test_messages_fetched_while_their_reply_was_lost_are_taken_back_and_routed_o
     assert all(_routing_events(runtime, rid) == ["route_to_community"] for rid in [first, *lost])
 
 
+def test_a_message_the_worker_cannot_read_goes_to_the_dead_letters_and_the_rest_flow(settings, redis_server):
+    """Something that is not a dramatiq message lands on the queue (another program, or damage):
+    the worker moves it to the dead letters, where an operator can read it, and the requests queued
+    around it are routed; it does not come back each time the consumer starts."""
+    settings = settings.model_copy(update={"redis_url": redis_server.url})
+    runtime = Runtime(settings, worker=True).start()
+    try:
+        world = build_world(runtime)
+        with TestClient(create_app(settings, runtime)) as client:
+            runtime.worker.pause()
+            before = submit(client, world, "resident_a", category="disputes.noise")["id"]
+            wait_for(lambda: runtime.pending_outbox() == 0, what="the outbox to publish")
+            runtime.broker.do_enqueue(QUEUE, "not-a-message", b"\xff not json")
+            after = submit(client, world, "resident_b", category="disputes.noise")["id"]
+            wait_for(lambda: runtime.pending_outbox() == 0, what="the outbox to publish")
+            runtime.worker.resume()
+            wait_for(lambda: all(_routing_events(runtime, rid) for rid in (before, after)), timeout=30,
+                     what="the requests around the unreadable message to be routed")
+            runtime.drain()
+            client_ = runtime.broker.client
+            namespace = settings.redis_namespace
+            assert client_.zscore(f"{namespace}:{QUEUE}.XQ", "not-a-message") is not None
+            assert client_.hget(f"{namespace}:{QUEUE}.XQ.msgs", "not-a-message") == b"\xff not json"
+            assert client_.hget(f"{namespace}:{QUEUE}.msgs", "not-a-message") is None
+            assert runtime.broker.take_back(QUEUE) == 0  # nothing of it left to come back
+    finally:
+        runtime.stop()
+    assert all(_routing_events(runtime, rid) == ["route_to_community"] for rid in (before, after))
+
+
 def _unavailable(response) -> None:
     assert response.status_code == 503, (response.request.method, response.request.url, response.text[:500])
     assert response.headers["retry-after"] == "2"
