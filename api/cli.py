@@ -208,9 +208,12 @@ def scores_reproduce(period: str) -> None:
             if not stored:
                 raise click.ClickException(f"no stored runs for period {period}")
             for run in stored:
-                differences = runs.reproduce(session, settings, run)
+                notes: list[str] = []
+                differences = runs.reproduce(session, settings, run, notes)
                 label = f"run {run.id} ({run.status.value} {run.scope_kind.value}:{run.scope_id} rev {run.revision})"
                 click.echo(f"{label}: {'holds' if not differences else f'{len(differences)} differences'}")
+                for line in notes:
+                    click.echo(f"  note: {line}")
                 for line in differences[:20]:
                     click.echo(f"  {line}")
                 failed = failed or bool(differences)

@@ -61,6 +61,10 @@ class Rates(BaseModel):
 
 
 class CollectionWeights(BaseModel):
+    """The weights as this unit's composite used them: the policy's, with a part the unit has no
+    figure for (coverage without households, rounds without grids) left out and its weight shared
+    by the others; all 0 when the unit has no composite of the three rates."""
+
     coverage: float
     rounds: float
     rates: float = Field(description="What the three rates' composite keeps: 1 − coverage − rounds.")

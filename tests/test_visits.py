@@ -11,7 +11,18 @@ from PIL import Image
 from sqlalchemy import delete, select
 
 from workflow.db import unit_of_work
-from workflow.models import Channel, Notification, PersonalDataRead, PointEntry, Request, ScopeKind, ScoreRun, utcnow
+from workflow.models import (
+    Channel,
+    Notification,
+    PersonalDataRead,
+    PointEntry,
+    Request,
+    Satisfaction,
+    ScopeKind,
+    ScoreRun,
+    UnitScore,
+    utcnow,
+)
 from workflow.scoring import runs
 from workflow.scoring.periods import local_date
 from workflow.visits import commands, coverage
@@ -19,6 +30,7 @@ from workflow.visits.models import CoverageCount, Visit
 
 from .helpers import all_rows, count, get, table_counts
 from .test_concurrency import _race
+from .test_scoring_engine import Facts
 from .web.conftest import Browser
 
 TZ = "Asia/Shanghai"
@@ -540,6 +552,9 @@ def test_visits_and_rounds_count_in_the_scores_by_the_policys_weights(client, wo
     _october(runtime, world)
     _rounds(runtime, world, [6, 8, 20])  # two in the week of the 5th, one in the week of the 19th
     community, street = world.ids["community_A"], world.ids["street_S1"]
+    with unit_of_work(runtime.sessions) as session:  # one request of A, answered in time and solved
+        Facts(session, world).outcome(community, in_time=True, evaluated=True, solved=True,
+                                      satisfaction=Satisfaction.satisfied, day=date(2026, 10, 15))
     with unit_of_work(runtime.sessions) as session:
         runs.recompute(session, runtime.settings, "2026-10")
         published = runs.publish(session, runtime.settings, world.actors["secretary_a"], "2026-10",
@@ -549,13 +564,13 @@ def test_visits_and_rounds_count_in_the_scores_by_the_policys_weights(client, wo
     # The weeks begun in October: those of Sep 28, Oct 5, 12, 19 and 26; two of them had a round.
     assert rates["collection"] == {"households": 4, "visited": 2, "overdue": 1, "never_visited": 1, "visits": 4,
                                    "rounds": 3, "round_windows": 5, "round_windows_met": 2, "coverage": 0.5,
-                                   "round_rate": 0.4, "rates_composite": None}
+                                   "round_rate": 0.4, "rates_composite": 1.0}
     assert rates["weights"] == {"coverage": 0.0, "rounds": 0.0, "rates": 1.0}
-    assert rates["composite"] is None  # no requests in October, and collection weighs nothing yet
-    # Community B has a grid and no households: a row of its own, its rounds missed.
+    assert rates["composite"] == 1.0  # collection weighs nothing yet
+    # Community B has a grid and no households: a row of its own, its rounds missed, no composite.
     other = get(client, world, "admin", f"/scores/2026-10/units/community/{world.ids['community_B']}")
     assert (other["received"], other["collection"]["households"], other["collection"]["coverage"],
-            other["collection"]["round_rate"]) == (0, 0, None, 0.0)
+            other["collection"]["round_rate"], other["composite"]) == (0, 0, None, 0.0, None)
     whole = get(client, world, "admin", f"/scores/2026-10/units/street/{street}")
     assert {k: whole["collection"][k] for k in ("households", "visited", "rounds", "round_windows",
                                                  "round_windows_met")} == \
@@ -576,12 +591,15 @@ def test_visits_and_rounds_count_in_the_scores_by_the_policys_weights(client, wo
         assert runs.reproduce(session, runtime.settings, session.get(ScoreRun, published)) == []
     street_rates = get(client, world, "admin", f"/scores/2026-10/units/street/{street}")
     assert street_rates["weights"] == {"coverage": 0.2, "rounds": 0.1, "rates": 0.7}
-    # Without requests the parts it has count, each by its weight: (0.2·0.5 + 0.1·0.2) / 0.3.
+    # 0.7 × the rates' 1.0 + 0.2 × coverage 0.5 + 0.1 × rounds 0.2 (B's grid missed every week).
     assert (street_rates["collection"]["coverage"], street_rates["collection"]["round_rate"]) == (0.5, 0.2)
-    assert street_rates["composite"] == 0.4
+    assert (street_rates["collection"]["rates_composite"], street_rates["composite"]) == (1.0, 0.82)
+    # B has no requests: coverage and rounds alone make no composite, and nothing is weighed.
+    other = get(client, world, "admin", f"/scores/2026-10/units/community/{world.ids['community_B']}")
+    assert (other["composite"], other["weights"]) == (None, {"coverage": 0.0, "rounds": 0.0, "rates": 0.0})
     # The community's publication stays as it was published, under version 1.
     published_rates = get(client, world, "secretary_a", f"/scores/2026-10/units/community/{community}")
-    assert (published_rates["policy_version"], published_rates["composite"]) == (1, None)
+    assert (published_rates["policy_version"], published_rates["composite"]) == (1, 1.0)
 
     # The secretary's dashboard shows them.
     browser = Browser(client)
@@ -625,3 +643,66 @@ def test_a_score_run_reuses_the_coverage_counted_while_the_facts_hold(client, wo
     with unit_of_work(runtime.sessions) as session:
         session.execute(delete(CoverageCount))
     assert scores() == changed  # counted afresh: the same
+
+
+def test_a_run_still_reproduces_after_the_register_changed_and_says_what_it_did_not_compare(client, world, runtime):
+    """The register is current state: once a community's register changed, a run made before can
+    no longer count its households again. Reproducing it compares everything else and says which
+    figures it left out; the change makes the draft stale, so the next refresh counts it."""
+    _october(runtime, world)
+    community = world.ids["community_A"]
+    with unit_of_work(runtime.sessions) as session:
+        run_id = runs.recompute(session, runtime.settings, "2026-10").id
+    with unit_of_work(runtime.sessions) as session:
+        run = session.get(ScoreRun, run_id)
+        notes: list[str] = []
+        assert runs.reproduce(session, runtime.settings, run, notes) == [] and notes == []
+        assert not runs.is_stale(session, run)
+
+    _household(runtime, world, "A-105", ["party_member"], "member_1")  # after the run
+    with unit_of_work(runtime.sessions) as session:
+        run = session.get(ScoreRun, run_id)
+        notes = []
+        assert runs.reproduce(session, runtime.settings, run, notes) == []
+        assert len(notes) == 1 and "households" in notes[0] and f"[{community}]" in notes[0], notes
+        assert runs.is_stale(session, run)
+        # A figure the register does not decide is still compared.
+        row = session.scalar(select(UnitScore).where(UnitScore.run_id == run_id, UnitScore.unit_id == community,
+                                                     UnitScore.unit_kind == "community"))
+        row.visits += 1
+        session.flush()
+        assert runs.reproduce(session, runtime.settings, run) == [
+            f"unit ('community', {community}) visits: stored 5, recomputed 4"]
+        session.rollback()
+
+
+def test_19th_periods_count_the_visits_and_rounds_of_their_own_days(client, world, runtime):
+    """Under 19th-to-18th periods, "2026-10" runs from 19 September to 18 October: its visits and
+    rounds are those days', not October's."""
+    created = client.post("/api/v1/admin/scoring-policies", json={
+        "effective_from": "2026-09-19", "rules": {"period_kind": "19th"}}, headers=world.headers("admin"))
+    assert created.status_code == 201, created.text
+    h = _october(runtime, world)  # visits on 3, 5, 10 and 20 October
+    with unit_of_work(runtime.sessions) as session:
+        commands.record_visit(session, world.actors["member_2"], h["h2"], {"date": date(2026, 9, 25)}, timezone=TZ,
+                              now=datetime(2026, 9, 25, 3, tzinfo=UTC))
+    _rounds(runtime, world, [6, 8, 20])
+    with unit_of_work(runtime.sessions) as session:
+        run = runs.recompute(session, runtime.settings, "2026-10")
+        assert (run.period_kind, run.period_start, run.period_end) == ("19th", date(2026, 9, 19), date(2026, 10, 18))
+    rates = get(client, world, "admin", f"/scores/2026-10/units/community/{world.ids['community_A']}")
+    assert (rates["collection"]["visits"], rates["collection"]["rounds"]) == (4, 2)  # 25 Sep, 3, 5, 10 Oct; 6, 8
+
+
+def test_a_community_with_nothing_to_collect_gets_no_row_and_a_period_not_begun_is_not_computed(client, world,
+                                                                                                 runtime):
+    with unit_of_work(runtime.sessions) as session:
+        empty = Facts(session, world).new_community("Z9", world.ids["street_S1"])
+    _october(runtime, world)
+    with unit_of_work(runtime.sessions) as session:
+        run = runs.recompute(session, runtime.settings, "2026-10")
+        units = {(r.unit_kind.value, r.unit_id) for r in session.scalars(
+            select(UnitScore).where(UnitScore.run_id == run.id))}
+    assert ("community", world.ids["community_A"]) in units and ("community", empty) not in units
+    future = client.post("/api/v1/admin/scores/2099-01/recompute", headers=world.headers("admin"))
+    assert (future.status_code, future.json()["error"]["code"]) == (404, "period_not_started")

@@ -39,7 +39,7 @@ from ..models import (
 )
 from ..models.requests import SUPERVISE_TRIGGER
 from ..visits import coverage
-from ..visits.models import Visit
+from ..visits.models import RegisterChange, Visit
 from . import periods
 from .policy import PolicyRules, rules_of
 
@@ -73,6 +73,11 @@ class Marks:
     # The last visit counted for coverage; None in runs made before coverage was part of the scores
     # (they reproduce without it). Rounds count when ended by ``at``.
     visit: int | None = None
+    # The last change to the household register when the run counted coverage (None in runs made
+    # before the mark was kept). The register is current state, not rows added up to a mark: a run
+    # whose communities' registers changed since cannot count their coverage again (see
+    # ``runs.reproduce``), and a change makes the draft stale.
+    register: int | None = None
 
     @classmethod
     def current(cls, session: Session, policy_version: int, now: datetime) -> Marks:
@@ -83,7 +88,8 @@ class Marks:
         return cls(outcome=top(Outcome.id), hours=top(HoursEntry.id), points=top(PointEntry.id),
                    evaluation=top(Evaluation.id), event=top(RequestEvent.id), registration=top(Registration.id),
                    registration_ended=ended.astimezone(UTC).isoformat() if ended else None,
-                   at=now.astimezone(UTC).isoformat(), policy=policy_version, visit=top(Visit.id))
+                   at=now.astimezone(UTC).isoformat(), policy=policy_version, visit=top(Visit.id),
+                   register=top(RegisterChange.id))
 
     @classmethod
     def load(cls, data: dict) -> Marks:
@@ -191,7 +197,7 @@ def compute(session: Session, period: str, timezone: str, policy: ScoringPolicy,
     streets = sorted(set(street_ids)) if street_ids is not None else None
     with Reads(session, setup) as reads:
         # Asked first: the households' count is the longest statement at a city's scale.
-        collection = _collection(reads, session, rules, marks, end, timezone, streets, keep)
+        collection = _collection(reads, session, rules, marks, start, end, timezone, streets, keep)
         rates = _rates(reads, rules, period, kind, marks, streets)
         members = _members(reads, rules, period, kind, start, end, timezone, marks, streets)
         rows = rates()
@@ -280,12 +286,13 @@ def rate_row(rules: PolicyRules, unit_kind: str, unit_id: int, received: int, re
 
 # --- planned collection ------------------------------------------------------------------------
 
-def _collection(reads: Reads, session: Session, rules: PolicyRules, marks: Marks, end: date, timezone: str,
-                streets: list[int] | None, keep: bool) -> Callable[[list[RateRow]], None]:
+def _collection(reads: Reads, session: Session, rules: PolicyRules, marks: Marks, start: date, end: date,
+                timezone: str, streets: list[int] | None, keep: bool) -> Callable[[list[RateRow]], None]:
     """Each community's and street's coverage and rounds (``workflow.visits.coverage.collection``),
     as of the period's last day or the day of the marks if sooner, under the scored policy's visit
-    plan, folded into its composite by the policy's collection weights; returns what adds them to
-    the rate rows. A community with visits and no requests gets a row of its own."""
+    plan, with the visits and rounds from the period's first day; folded into the composite by the
+    policy's collection weights. Returns what adds them to the rate rows. A community with
+    households, grids or visits and no requests gets a row of its own; one with none of them, none."""
     if marks.visit is None:
         return lambda rows: None
     today = marks.instant.astimezone(ZoneInfo(timezone)).date()
@@ -294,13 +301,15 @@ def _collection(reads: Reads, session: Session, rules: PolicyRules, marks: Marks
     if streets is not None:
         query = query.where(Community.street_id.in_(streets))
     street_of = dict(session.execute(query).all())
-    counted = coverage.collection(reads.ask, session, rules.visits, list(street_of), as_of, today,
+    counted = coverage.collection(reads.ask, session, rules.visits, list(street_of), start, as_of, today,
                                   visit_cap=marks.visit, ended_by=marks.instant, everywhere=streets is None, keep=keep)
 
     def add(rows: list[RateRow]) -> None:
         found = counted()
         by_unit = {(row.unit_kind, row.unit_id): row for row in rows}
         streets_total: dict[int, coverage.Collection] = {}
+        found = {c: part for c, part in found.items()
+                 if part.figures.households or part.figures.visits or part.round_windows}
         for community_id, part in found.items():
             total = streets_total.setdefault(street_of[community_id], coverage.Collection(coverage.Figures()))
             for name in ("households", "visited", "due", "overdue", "never_visited", "visits"):
@@ -332,6 +341,8 @@ def _fold(rules: PolicyRules, row: RateRow, part) -> None:
     weights = rules.collection
     if not weights.coverage and not weights.rounds:
         return
+    if row.rates_composite is None:
+        return  # no composite without the three rates: coverage alone does not stand for the work
     # The parts the unit has, each by its weight, over the weights of those parts.
     parts = [(1 - weights.coverage - weights.rounds, row.rates_composite), (weights.coverage, row.coverage),
              (weights.rounds, row.round_rate)]

@@ -29,6 +29,7 @@ from ..i18n import _
 from ..models import Community, Grid, MemberScore, RunStatus, ScopeKind, ScoreRun, Street, UnitScore, utcnow
 from ..settings import Settings
 from ..validation import clean_text
+from ..visits.models import RegisterChange
 from . import engine, periods
 from . import policy as policies
 
@@ -132,6 +133,8 @@ def recompute(session: Session, settings: Settings, period: str, *, now: datetim
     audit log; the scheduler's refreshes and reads that find no draft pass none."""
     now = now or utcnow()
     periods.parse(period)
+    if not_started(session, settings, period, now):
+        raise NotFound(_("Period {period} has not started yet.", period=period), code="period_not_started")
     _lock(session, period)
     comp = _computation(session, settings, period, now)
     old = draft_of(session, period)
@@ -307,23 +310,73 @@ def effective(session: Session, settings: Settings, period: str, scope_kind: Sco
     return draft_of(session, period) or recompute(session, settings, period, now=now)
 
 
-def reproduce(session: Session, settings: Settings, run: ScoreRun) -> list[str]:
-    """Recompute a stored run as of its own marks and policy version; the differences (none, if
-    the run holds) as readable lines."""
+# A unit's figures counted from the household register (as it stood when the run was made).
+REGISTER_FIGURES = ("households", "visited", "overdue", "never_visited", "coverage")
+
+
+def register_changed(session: Session, run: ScoreRun) -> set[int]:
+    """The communities whose household register changed after the run counted their coverage
+    (every community with a change, for a run that counted coverage without keeping the mark)."""
     marks = engine.Marks.load(run.marks)
-    comp = engine.compute(session, run.period, settings.timezone, policies.by_version(session, run.policy_version),
-                          marks, None if run.scope_kind == ScopeKind.city else
+    if marks.visit is None:  # the run counted no coverage
+        return set()
+    query = select(RegisterChange.community_id).distinct()
+    if marks.register is not None:
+        query = query.where(RegisterChange.id > marks.register)
+    return set(session.scalars(query))
+
+
+def reproduce(session: Session, settings: Settings, run: ScoreRun, notes: list[str] | None = None) -> list[str]:
+    """Recompute a stored run as of its own marks and policy version; the differences (none, if
+    the run holds) as readable lines.
+
+    Rows and ledgers count up to their marks; the household register is current state. Where a
+    community's register changed since the run, its figures counted from the register (and its
+    street's, and their composites when the policy weighs coverage) are not compared: ``notes``
+    gets a line saying which, and every other figure still is."""
+    marks = engine.Marks.load(run.marks)
+    policy = policies.by_version(session, run.policy_version)
+    comp = engine.compute(session, run.period, settings.timezone, policy, marks,
+                          None if run.scope_kind == ScopeKind.city else
                           [scope_street(session, run.scope_kind, run.scope_id)])
     if run.scope_kind != ScopeKind.city:
         _narrow(session, comp, run.scope_kind, run.scope_id)
-    fresh_rates = {(r.unit_kind, r.unit_id): asdict(r) for r in comp.rates}
+    changed = register_changed(session, run)
+    if changed:
+        streets = set(session.scalars(select(Community.street_id).where(Community.id.in_(changed))))
+        unsure = {("community", c) for c in changed} | {("street", s) for s in streets}
+        skip = REGISTER_FIGURES + (("composite",) if policies.rules_of(policy).collection.coverage else ())
+        shown = {(r.unit_kind, r.unit_id) for r in comp.rates} & unsure
+        if shown and notes is not None:
+            notes.append(f"{', '.join(skip)} not compared for {len(shown)} units: the household register of "
+                         f"communities {sorted(changed)} changed since the run")
+    else:
+        unsure, skip = set(), ()
+    fresh_rates = {(r.unit_kind, r.unit_id): _without(asdict(r), skip if (r.unit_kind, r.unit_id) in unsure else ())
+                   for r in comp.rates}
     fresh_members = {(m.member_id, m.community_id): {k: v for k, v in asdict(m).items() if k != "username"}
                      for m in comp.members}
     stored_rates = {(r.unit_kind.value, r.unit_id): _row(r, UnitScore) for r in
                     session.scalars(select(UnitScore).where(UnitScore.run_id == run.id))}
+    if changed:  # a unit that had no households before the change (or after) is no difference
+        for key in list(fresh_rates.keys() ^ stored_rates.keys()):
+            if key in unsure and _register_only(fresh_rates.get(key) or stored_rates[key]):
+                fresh_rates.pop(key, None)
+                stored_rates.pop(key, None)
     stored_members = {(m.member_id, m.community_id): _row(m, MemberScore) for m in
                       session.scalars(select(MemberScore).where(MemberScore.run_id == run.id))}
     return _diff("unit", fresh_rates, stored_rates) + _diff("member", fresh_members, stored_members)
+
+
+def _without(data: dict, names: tuple[str, ...]) -> dict:
+    for name in names:
+        data.pop(name, None)
+    return data
+
+
+def _register_only(row: dict) -> bool:
+    """A unit row with no requests, visits or rounds: its only figures came from the register."""
+    return not row.get("received") and not row.get("visits") and not row.get("round_windows")
 
 
 def _row(obj, model) -> dict:

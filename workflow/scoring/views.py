@@ -237,8 +237,23 @@ def unit_rates(session: Session, settings: Settings, actor: Actor, unit_kind: st
     name, street_id, community_id = _unit(session, unit_kind, unit_id)
     _check_rates_access(session, scope, unit_kind, unit_id, street_id, community_id)
     run = run_for(session, settings, period, street_id, community_id)
-    return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, **run_meta(run),
-            **_rates(_unit_row(session, run, unit_kind, unit_id)), "weights": collection_weights(session, run)}
+    rates = _rates(_unit_row(session, run, unit_kind, unit_id))
+    return {"unit": {"kind": unit_kind, "id": unit_id, "name": name}, **run_meta(run), **rates,
+            "weights": _weighed(collection_weights(session, run), rates["collection"])}
+
+
+def _weighed(weights: dict[str, float], collection: dict[str, Any] | None) -> dict[str, float]:
+    """The weights as the unit's composite used them: a part the unit has no figure for (coverage
+    without households, rounds without grids) is left out and the others share its weight; all 0
+    when there is no composite of the three rates to weigh."""
+    if collection is None:
+        return weights
+    if collection["rates_composite"] is None:
+        return {name: 0.0 for name in weights}
+    present = {"rates": True, "coverage": collection["coverage"] is not None,
+               "rounds": collection["round_rate"] is not None}
+    share = sum(w for name, w in weights.items() if present[name])
+    return {name: round(w / share, 4) if present[name] and share else 0.0 for name, w in weights.items()}
 
 
 def _check_rates_access(session: Session, scope: Scope, unit_kind: str, unit_id: int, street_id: int,

@@ -23,17 +23,18 @@ import json
 import threading
 import time
 import weakref
+import zlib
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, delete, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, delete, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..access import Actor
-from ..db import bulk_insert
+from ..db import bulk_insert, is_postgresql
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..i18n import _
 from ..models import Account, Building, Community, Grid, Member, Role, Street, utcnow
@@ -741,12 +742,13 @@ def plan_key(plan: VisitPlan) -> str:
 
 
 def collection(ask: Callable[..., Callable[[], list]], session: Session, plan: VisitPlan, community_ids: list[int],
-               as_of: date, today: date, *, visit_cap: int, ended_by: Any, everywhere: bool = False,
+               start: date, as_of: date, today: date, *, visit_cap: int, ended_by: Any, everywhere: bool = False,
                keep: bool = False) -> Callable[[], dict[int, Collection]]:
     """For the scores (``workflow.scoring.engine``): each community's coverage as of ``as_of``
     under ``plan`` (the scored policy's, not the one in force), from the visits up to id
-    ``visit_cap``, and its grids' rounds of that month ended by ``ended_by`` (an instant);
-    ``everywhere``: ``community_ids`` are all the communities.
+    ``visit_cap``, and its visits and its grids' rounds from ``start`` (the period's first day)
+    to ``as_of``, the rounds ended by ``ended_by`` (an instant); ``everywhere``:
+    ``community_ids`` are all the communities.
 
     The same rule as ``report``, counted in SQL groups of community, tags and facts, for the
     communities whose facts changed since a run last counted them: the others' figures are read
@@ -756,7 +758,6 @@ def collection(ask: Callable[..., Callable[[], list]], session: Session, plan: V
     (``workflow.db.Reads.ask``: on PostgreSQL these count while the rates are counted)."""
     if not community_ids:
         return dict
-    start = date(as_of.year, as_of.month, 1)
     key = plan_key(plan)
     where = [] if everywhere else [Visit.community_id.in_(community_ids)]
     visits_at = {c: (n, last) for c, n, last in session.execute(
@@ -840,6 +841,10 @@ def _keep(session: Session, community_ids: list[int], everywhere: bool, as_of: d
           versions: dict[int, tuple], out: dict[int, Collection]) -> None:
     """Write the communities' counts to ``coverage_counts`` in the caller's transaction, in place
     of what was kept for the same day, plan and day counted to; drop counts of days long past."""
+    if is_postgresql(session):
+        # Runs of two periods may count to the same day (the running one and one that ended today):
+        # one writer of the kept counts at a time, so that neither inserts what the other did.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"coverage_counts")})
     same = [CoverageCount.as_of == as_of, CoverageCount.today == today, CoverageCount.plan_key == key]
     if not everywhere:
         same.append(CoverageCount.community_id.in_(community_ids))
