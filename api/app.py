@@ -27,6 +27,7 @@ from .routes import (
     board,
     members,
     notifications,
+    people,
     photos,
     places,
     requests,
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores,
-                   visits, board):
+                   visits, board, people):
         app.include_router(module.router, prefix="/api/v1", responses=COMMON_ERRORS)
     app.include_router(open311_routes.router)
     web_errors.install(app)

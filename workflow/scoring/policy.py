@@ -128,6 +128,13 @@ def _default_quotas() -> tuple[GradeQuota, ...]:
     return tuple(GradeQuota(grade=g, share=Decimal(s)) for g, s in zip(GRADES, shares, strict=True))
 
 
+class PeopleRules(_Strict):
+    """The member register's rules: a member registered with a community who has claimed no task
+    and recorded no visit for ``quiet_weeks`` weeks is listed for the secretary as gone quiet (隐身)."""
+
+    quiet_weeks: StrictInt = Field(8, ge=1, le=104)
+
+
 class PolicyRules(_Strict):
     period_kind: Literal["month", "19th"] = "month"
     satisfaction_k: Share = Decimal("0.9")
@@ -140,6 +147,7 @@ class PolicyRules(_Strict):
     grade_quotas: tuple[GradeQuota, ...] = Field(default_factory=_default_quotas, min_length=1, max_length=5)
     # The visit plan (workflow.visits.plan): how often each kind of household is due, and by whom.
     visits: VisitPlan = Field(default_factory=VisitPlan)
+    people: PeopleRules = PeopleRules()
 
     @model_validator(mode="after")
     def _quotas(self):

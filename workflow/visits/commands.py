@@ -22,7 +22,7 @@ from ..i18n import _
 from ..models import Account, Building, Community, Grid, Member, Request, Role, utcnow
 from ..scoring import ledger
 from ..scoring.periods import local_date
-from ..validation import clean_text
+from ..validation import clean_text, coded_names
 from . import repository as repo
 from .models import (
     CenterHousehold,
@@ -36,7 +36,6 @@ from .models import (
     VisitMethod,
     VisitOutcome,
 )
-from .plan import TAG_PATTERN
 
 OPERATOR = "operator"  # the command line's actor (api/cli.py)
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
@@ -80,12 +79,7 @@ def create_tag(session: Session, actor: Actor, code: object, name_zh: object, na
     """An admin adds a kind of household (e.g. ``disabled``, 残疾人户) that plans and households may name."""
     now = now or utcnow()
     require_admin(actor)
-    code = clean_text(code, "code", code="code_required", message=_("Give the tag a code."), limit=32)
-    if not re.match(TAG_PATTERN, code):
-        raise InvalidInput(_("A tag code is lower-case letters, digits and _, starting with a letter."),
-                           code="invalid_code", details={"field": "code"})
-    names = [clean_text(v, f, code="name_required", message=_("Give the tag a name."), limit=50)
-             for v, f in ((name_zh, "name_zh"), (name_en, "name_en"))]
+    code, *names = coded_names(code, name_zh, name_en, what=_("tag"))
     if code in repo.known_tags(session):
         raise Conflict(_("The tag {code} exists already.", code=code), code="tag_exists", details={"field": "code"})
     tag = HouseholdTag(code=code, name_zh=names[0], name_en=names[1], created_at=now)

@@ -14,9 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from ..i18n import _
+from ..validation import CODE_PATTERN
 
 EVERY_HOUSEHOLD = "*"
-TAG_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+TAG_PATTERN = CODE_PATTERN
 
 # The built-in kinds of household; admins add more (``models.HouseholdTag``).
 BUILTIN_TAGS = {

@@ -1,0 +1,51 @@
+"""The member register's queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Account, Claim, Member, Registration, RegistrationStatus, Unit
+from ..visits.models import Visit
+from .models import BUILTIN_CLASSES, MemberClass, MemberProfile
+
+
+def classes(session: Session) -> Sequence[MemberClass]:
+    return session.scalars(select(MemberClass).order_by(MemberClass.code)).all()
+
+
+def known_classes(session: Session) -> set[str]:
+    return set(BUILTIN_CLASSES) | set(session.scalars(select(MemberClass.code)))
+
+
+def profile(session: Session, member_id: int, *, lock: bool = False) -> MemberProfile | None:
+    return session.get(MemberProfile, member_id, with_for_update=lock, populate_existing=lock)
+
+
+def register(session: Session, community_id: int) -> Sequence:
+    """The members registered with the community now: (member, account, unit name, profile or
+    None, registered at, last claim, last visit), by name."""
+    # Correlated: each reads one member's rows by their index, not the city's claims and visits.
+    last_claim = select(func.max(Claim.claimed_at)).where(Claim.member_id == Member.id).scalar_subquery()
+    last_visit = select(func.max(Visit.at)).where(Visit.member_id == Member.id).scalar_subquery()
+    return session.execute(
+        select(Member, Account, Unit.name, MemberProfile, Registration.registered_at, last_claim, last_visit)
+        .join(Registration, Registration.member_id == Member.id)
+        .join(Account, Account.id == Member.account_id)
+        .join(Unit, Unit.id == Member.unit_id)
+        .outerjoin(MemberProfile, MemberProfile.member_id == Member.id)
+        .where(Registration.community_id == community_id, Registration.status == RegistrationStatus.active)
+        .order_by(Account.display_name, Member.id)).all()
+
+
+def registered_communities(session: Session, member_id: int) -> set[int]:
+    return set(session.scalars(select(Registration.community_id).where(
+        Registration.member_id == member_id, Registration.status == RegistrationStatus.active)))
+
+
+def latest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None

@@ -1,0 +1,96 @@
+"""The member register as the community's desk reads it, and a member's own entry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import Actor, require_member
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..i18n import _
+from ..models import Community, Role, utcnow
+from ..scoring import periods
+from ..scoring import policy as policies
+from . import repository as repo
+from .models import AVAILABILITY, BUILTIN_CLASSES, MemberProfile
+
+
+def classes(session: Session, locale: str) -> list[dict[str, Any]]:
+    builtin = [{"code": code, "name": name.render(locale), "builtin": True} for code, name in BUILTIN_CLASSES.items()]
+    custom = [{"code": c.code, "name": c.name_en if locale == "en" else c.name_zh, "builtin": False}
+              for c in repo.classes(session)]
+    return builtin + custom
+
+
+def availability_choices(locale: str) -> list[dict[str, str]]:
+    return [{"code": code, "name": name.render(locale)} for code, name in AVAILABILITY.items()]
+
+
+def profile_out(member_id: int, row: MemberProfile | None) -> dict[str, Any]:
+    if row is None:
+        return {"member_id": member_id, "class_code": None, "post": "", "skills": [], "availability": [],
+                "updated_at": None}
+    return {"member_id": member_id, "class_code": row.class_code, "post": row.post, "skills": list(row.skills or []),
+            "availability": list(row.availability or []), "updated_at": row.updated_at}
+
+
+def my_profile(session: Session, actor: Actor) -> dict[str, Any]:
+    member_id = require_member(actor)
+    return profile_out(member_id, repo.profile(session, member_id))
+
+
+def quiet_weeks(session: Session, timezone: str, now: datetime) -> int:
+    """The policy in force's weeks without a task or a visit after which a member is listed as quiet."""
+    month = periods.label_of(periods.local_date(now, timezone), "month")
+    return policies.rules_of(policies.in_force(session, month)).people.quiet_weeks
+
+
+def register(session: Session, actor: Actor, community_id: int, *, timezone: str, class_code: str | None = None,
+             quiet_only: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    """党员名册: the members registered with the community, each with their class, unit, post,
+    skills, availability and last task or visit; those with none for the policy's weeks are
+    marked quiet (隐身) with the reason. ``class_code``, ``quiet_only``: filters."""
+    now = now or utcnow()
+    if session.get(Community, community_id) is None:
+        raise NotFound(_("Community {id} does not exist.", id=community_id), code="community_not_found")
+    _reader(session, actor, community_id)
+    if class_code is not None and class_code not in repo.known_classes(session):
+        raise InvalidInput(_("Unknown member class {code}.", code=class_code[:32]), code="unknown_member_class",
+                           details={"field": "class"})
+    weeks = quiet_weeks(session, timezone, now)
+    since = now - timedelta(weeks=weeks)
+    rows, counts = [], {"members": 0, "quiet": 0}
+    for member, account, unit, profile, registered_at, last_claim, last_visit in repo.register(session, community_id):
+        last = repo.latest(last_claim, last_visit)
+        quiet = (last or registered_at) < since
+        counts["members"] += 1
+        counts["quiet"] += quiet
+        entry = profile_out(member.id, profile)
+        if (class_code is not None and entry["class_code"] != class_code) or (quiet_only and not quiet):
+            continue
+        rows.append({**entry, "display_name": account.display_name, "unit": unit, "registered_at": registered_at,
+                     "last_claim": last_claim, "last_visit": last_visit, "last_active": last, "quiet": quiet,
+                     "quiet_reason": None if not quiet else ("nothing_since_registering" if last is None
+                                                             else "nothing_since")})
+    return {"community_id": community_id, "quiet_weeks": weeks, "quiet_since": since, **counts, "entries": rows}
+
+
+def _reader(session: Session, actor: Actor, community_id: int) -> None:
+    """The register is read by the community's staff and secretary, its street's officers and
+    secretary, and admins."""
+    if actor.role == Role.admin:
+        return
+    if actor.role in (Role.staff, Role.secretary) and actor.community_id is not None:
+        if actor.community_id != community_id:
+            raise Forbidden(_("That belongs to another community."), code="out_of_scope")
+        return
+    if actor.role in (Role.secretary, Role.street_officer) and actor.street_id is not None:
+        street_id = session.scalar(select(Community.street_id).where(Community.id == community_id))
+        if street_id != actor.street_id:
+            raise Forbidden(_("That belongs to another community."), code="out_of_scope")
+        return
+    raise Forbidden(_("The member register is kept by the community's staff and secretary."),
+                    code="role_not_allowed")
