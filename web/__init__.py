@@ -3,7 +3,7 @@
 
 def routers():
     """Every page router, in the order their paths are matched."""
-    from .routes import auth, board, desk, intake, member, requests, resident, secretary, visits
+    from .routes import auth, board, desk, intake, member, people, requests, resident, secretary, visits
 
     return [auth.router, requests.router, intake.router, resident.router, member.router, desk.router, secretary.router,
-            visits.router, board.router]
+            visits.router, board.router, people.router]
