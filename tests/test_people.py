@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import httpx2 as httpx
 
 from workflow.db import unit_of_work
+from workflow.identity.models import MemberShowing
 from workflow.models import AuditEntry, utcnow
 from workflow.people import views
 from workflow.people.models import MemberProfile
@@ -146,19 +147,33 @@ def test_members_gone_quiet_are_listed_with_the_reason_by_the_policys_weeks(clie
     assert (register["members"], register["quiet"], register["quiet_weeks"], register["entries"]) == (2, 0, 8, [])
 
 
-def test_the_member_and_the_desk_making_the_first_entry_at_once_both_land(live_server, world, runtime):
-    member_1 = world.actors["member_1"].member_id
-    barrier = threading.Barrier(2)
+def _race(live_server, world, calls: list[tuple[str, str, str, dict]]) -> list:
+    barrier = threading.Barrier(len(calls))
 
     def one(call):
-        path, user, body = call
+        method, path, user, body = call
         with httpx.Client(base_url=live_server, timeout=60) as c:
             barrier.wait()
-            return c.patch(path, json=body, headers=world.headers(user))
+            return c.request(method, path, json=body, headers=world.headers(user))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        answers = list(pool.map(one, [("/api/v1/members/me/profile", "member_1", {"skills": ["理发"]}),
-                                      (f"/api/v1/members/{member_1}/profile", "staff_a", {"class_code": "mobile"})]))
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(one, calls))
+
+
+def test_the_member_and_the_desk_making_the_first_entry_at_once_both_land(live_server, world, runtime):
+    member_1 = world.actors["member_1"].member_id
+    answers = _race(live_server, world, [
+        ("PATCH", "/api/v1/members/me/profile", "member_1", {"skills": ["理发"]}),
+        ("PATCH", f"/api/v1/members/{member_1}/profile", "staff_a", {"class_code": "mobile"})])
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     (row,) = all_rows(runtime, MemberProfile)
     assert (row.skills, row.class_code) == (["理发"], "mobile")  # neither edit lost
+
+
+def test_two_first_choices_of_what_residents_see_made_at_once_both_land(live_server, world, runtime):
+    answers = _race(live_server, world, [
+        ("PUT", "/api/v1/members/me/showing", "member_1", {"title": "楼栋长"}),
+        ("PUT", "/api/v1/members/me/showing", "member_1", {"show_unit": False})])
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    (row,) = all_rows(runtime, MemberShowing)
+    assert (row.title, row.show_unit, row.show_name) == ("楼栋长", False, True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..access import Actor, require_member
+from ..db import insert_once
 from ..errors import InvalidInput
 from ..i18n import _
 from ..models import utcnow
@@ -28,8 +29,10 @@ def set_showing(session: Session, actor: Actor, changes: dict[str, Any], *, now:
                            details={"field": unknown[0]})
     row = session.get(MemberShowing, member_id, with_for_update=True)
     if row is None:
-        row = MemberShowing(member_id=member_id, show_name=True, show_unit=True, title="", updated_at=now)
-        session.add(row)
+        # Two first choices at once (two tabs, two phones): one row goes in, the other waits for it.
+        insert_once(session, MemberShowing.__table__, "member_id", {
+            "member_id": member_id, "show_name": True, "show_unit": True, "title": "", "updated_at": now})
+        row = session.get(MemberShowing, member_id, with_for_update=True, populate_existing=True)
     before = audit.snapshot(row, FIELDS)
     for field in ("show_name", "show_unit"):
         if field in changes:
