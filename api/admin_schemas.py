@@ -75,6 +75,9 @@ class CategoryIn(BaseModel):
     default_route: str = _choice(Route, ROUTE, "community")
     sort_order: int | None = Field(None, description="Place among its siblings; defaults to last.")
     attributes: Any = _attributes([])
+    skills: list[Annotated[str, Field(max_length=20)]] = Field(
+        default_factory=list, max_length=10, description="Skills (特长) its tasks call for, as members enter them "
+        "in the register; a subcategory also calls for its parent's.")
 
 
 class CategoryPatch(BaseModel):
@@ -88,6 +91,7 @@ class CategoryPatch(BaseModel):
     active: bool = Field(None, description="false retires the category (with its subcategories, for a top "
                                            "level); true reinstates it.")
     attributes: Any = _attributes(None)
+    skills: list[Annotated[str, Field(max_length=20)]] = Field(None, max_length=10)
 
 
 class CategoryAdminOut(BaseModel):
@@ -102,6 +106,7 @@ class CategoryAdminOut(BaseModel):
     active: bool
     requests: int = Field(description="Requests filed under it (for a top level: under its subcategories).")
     attributes: list[dict[str, Any]] = Field(description="Its extra questions, as stored (see the input).")
+    skills: list[str] = Field(description="Skills its tasks call for (see the input).")
 
 
 def category_admin_out(category: Category, parent: str | None, requests: int) -> CategoryAdminOut:
@@ -109,7 +114,7 @@ def category_admin_out(category: Category, parent: str | None, requests: int) ->
         code=category.code, parent=parent, name_zh=category.name_zh, name_en=category.name_en,
         urgency=category.urgency.value, deadline_class=category.deadline_class.value,
         default_route=category.default_route.value, sort_order=category.sort_order, active=category.active,
-        requests=requests, attributes=category.attributes or [],
+        requests=requests, attributes=category.attributes or [], skills=list(category.skills or []),
     )
 
 

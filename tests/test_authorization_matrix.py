@@ -457,6 +457,8 @@ API_ROWS = [
     api("GET /api/v1/communities/{community_id}/member-register",
         X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok"),
         lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/member-register")),
+    api("GET /api/v1/requests/{request_id}/skilled-members", X("401", D, D, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok"),
+        on_request("/api/v1/requests/{request_id}/skilled-members", "community")),
     api("GET /api/v1/members/me/profile", X("401", D, "ok", D, D, D, D), static("/api/v1/members/me/profile"),
         scoped=False),
     api("PATCH /api/v1/members/me/profile", X("401", D, "ok", D, D, D, D),

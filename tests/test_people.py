@@ -16,7 +16,8 @@ from workflow.people import views
 from workflow.people.models import MemberProfile
 from workflow.visits import commands as visit_commands
 
-from .helpers import all_rows, get, table_counts
+from .helpers import act, all_rows, get, submit, table_counts
+from .web.conftest import Browser
 
 TZ = "Asia/Shanghai"
 
@@ -177,3 +178,48 @@ def test_two_first_choices_of_what_residents_see_made_at_once_both_land(live_ser
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     (row,) = all_rows(runtime, MemberShowing)
     assert (row.title, row.show_unit, row.show_name) == ("楼栋长", False, True)
+
+
+def _task(client, world, runtime, category: str) -> int:
+    rid = submit(client, world, "resident_a", category=category)["id"]
+    runtime.drain()
+    status = get(client, world, "staff_a", f"/requests/{rid}")["status"]
+    if status != "open_task":  # routed to the desk: it publishes the task
+        assert status == "community", status
+        act(client, world, "staff_a", rid, "publish-task")
+    return rid
+
+
+def test_a_task_calling_for_a_skill_finds_the_members_who_have_it_and_they_find_it(client, world, runtime):
+    """Categories name the skills their tasks call for (a subcategory also its parent's). The desk
+    sees the registered members who have them; a member's board can show only the tasks that call
+    for their skills."""
+    admin = world.headers("admin")
+    set_skills = client.patch("/api/v1/admin/categories/disputes", json={"skills": ["调解", "法律"]}, headers=admin)
+    assert set_skills.status_code == 200 and set_skills.json()["skills"] == ["调解", "法律"], set_skills.text
+    too_many = client.patch("/api/v1/admin/categories/disputes", json={"skills": [f"s{i}" for i in range(11)]},
+                            headers=admin)
+    assert too_many.status_code == 422
+    _patch(client, world, "member_1", "/members/me/profile", {"skills": ["法律", "水电"]})
+    _patch(client, world, "member_2", "/members/me/profile", {"skills": ["理发"]})
+    noise = _task(client, world, runtime, "disputes.noise")  # its parent calls for 调解 and 法律
+    clutter = _task(client, world, runtime, "sanitation.corridor_clutter")  # calls for nothing
+
+    skilled = get(client, world, "staff_a", f"/requests/{noise}/skilled-members")
+    assert skilled == [{"member_id": world.actors["member_1"].member_id, "display_name": "member_1",
+                        "skills": ["法律"]}]
+    assert get(client, world, "staff_a", f"/requests/{clutter}/skilled-members") == []
+
+    assert {t["id"] for t in get(client, world, "member_1", "/tasks")} == {noise, clutter}
+    assert [t["id"] for t in get(client, world, "member_1", "/tasks", matching="true")] == [noise]
+    assert get(client, world, "member_2", "/tasks", matching="true") == []
+
+    # The desk sees them on the request page; the member filters the board.
+    desk = Browser(client)
+    desk.login("staff_a")
+    page = desk.get(f"/requests/{noise}")
+    assert "特长对口的党员" in page.text and "member_1：法律" in page.text
+    board = Browser(client)
+    board.login("member_1")
+    assert f"/requests/{clutter}" not in board.get("/member/tasks?matching=true").text
+    assert f"/requests/{noise}" in board.get("/member/tasks?matching=true").text

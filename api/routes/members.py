@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from workflow.access import require_member
 from workflow.commands import members, zones
 from workflow.models import Account, utcnow
+from workflow.people import views as people_views
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
 
@@ -51,12 +52,16 @@ def end_registration(community_id: s.CommunityId, ctx: Ctx = Depends(get_auth_ct
 
 @router.get("/tasks", response_model=list[s.RequestOut])
 def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=s.MAX_ID),
+               matching: bool = Query(False, description="Only tasks whose category calls for one of my skills."),
                ctx: Ctx = Depends(get_auth_ctx)):
     """The task board: open tasks in the communities the member is registered with. Tasks in the
     member's responsibility zones come first, then the rest, oldest first. A new task is offered
-    to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it."""
+    to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it.
+    `matching`: only the tasks whose category calls for a skill in the member's register entry."""
     with ctx.transaction(read_only=True) as tx:
-        rows = repo.open_tasks(tx.session, _member(tx), utcnow(), limit=limit, offset=offset)
+        member_id = _member(tx)
+        categories = people_views.matching_categories(tx.session, member_id) if matching else None
+        rows = repo.open_tasks(tx.session, member_id, utcnow(), limit=limit, offset=offset, categories=categories)
         out = s.requests_out(tx.session, tx.actor, rows, ctx.locale, registered=repo.board_communities(rows))
     return s.json_response(list[s.RequestOut], out)
 

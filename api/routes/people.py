@@ -134,3 +134,17 @@ def edit_profile(member_id: s.MemberId, body: ProfileIn, ctx: Ctx = Depends(get_
     with ctx.transaction() as tx:
         row = commands.update_profile(tx.session, tx.actor, member_id, _changes(body))
         return views.profile_out(member_id, row)
+
+
+class SkilledMemberOut(BaseModel):
+    member_id: int
+    display_name: str
+    skills: list[str] = Field(description="The member's skills the request's category calls for.")
+
+
+@router.get("/requests/{request_id}/skilled-members", response_model=list[SkilledMemberOut])
+def skilled_members(request_id: s.RequestId, ctx: Ctx = Depends(get_auth_ctx)):
+    """For the desk: the members registered with the request's community whose skills (特长) its
+    category calls for (`skills` of the category and its parent), the most matching first."""
+    with ctx.transaction(read_only=True) as tx:
+        return views.skilled_for(tx.session, tx.actor, request_id)

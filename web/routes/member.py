@@ -16,6 +16,7 @@ from workflow.commands import members
 from workflow.errors import DomainError
 from workflow.i18n import _
 from workflow.models import RegistrationStatus, utcnow
+from workflow.people import views as people_views
 from workflow.repository import places
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
@@ -108,13 +109,15 @@ def end_registration(community_id: CommunityId, form: FormData = Depends(form_da
 # --- the task board ---------------------------------------------------------------------------------
 
 @router.get("/member/tasks")
-def task_board(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: WebCtx = Depends(get_web_ctx)):
+def task_board(page_no: int = Query(1, alias="page", ge=1, le=100_000), matching: bool = Query(False),
+               ctx: WebCtx = Depends(get_web_ctx)):
     with ctx.transaction(roles=MEMBER) as tx:
         member_id = tx.actor.member_id
         registered = [r for r in members.registrations(tx.session, member_id)
                       if r.status == RegistrationStatus.active]
+        categories = people_views.matching_categories(tx.session, member_id) if matching else None
         rows = repo.open_tasks(tx.session, member_id, utcnow(), limit=BOARD_PAGE + 1,
-                               offset=(page_no - 1) * BOARD_PAGE)
+                               offset=(page_no - 1) * BOARD_PAGE, categories=categories)
         more = len(rows) > BOARD_PAGE
         rows = rows[:BOARD_PAGE]
         mine = zone_repo.covered_request_ids(tx.session, member_id, [r.id for r in rows])
@@ -123,7 +126,7 @@ def task_board(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: Web
         has_zones = bool(zone_repo.zones_of(tx.session, member_id))
     return page(ctx.request, "member/tasks.html",
                 {"tasks": cards, "registered": bool(registered), "held": held, "limit": limit,
-                 "page_no": page_no, "more": more, "has_zones": has_zones})
+                 "page_no": page_no, "more": more, "has_zones": has_zones, "matching": matching})
 
 
 # --- my tasks -----------------------------------------------------------------------------------------

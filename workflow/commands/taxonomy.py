@@ -20,6 +20,7 @@ from ..access import Actor
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
 from ..models import Category, DeadlineClass, Role, Route, Urgency, utcnow
+from ..people.commands import clean_skills
 from ..repository import places
 
 TOP_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -35,12 +36,12 @@ DEFAULT_DEADLINE = {
     Urgency.complex: DeadlineClass.d15,
 }
 CREATE_FIELDS = {"code", "parent", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order",
-                 "attributes"}
+                 "attributes", "skills"}
 UPDATE_FIELDS = {"name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order", "active",
-                 "attributes"}
+                 "attributes", "skills"}
 # What the audit log keeps of a category before and after a change.
 AUDITED = ("code", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "active", "sort_order",
-           "attributes")
+           "attributes", "skills")
 
 
 # --- shared by the administration commands --------------------------------------------------------
@@ -134,6 +135,7 @@ def create_category(session: Session, actor: Actor, fields: dict[str, Any]) -> C
         sort_order=_sort_order(_given(fields, "sort_order", places.next_sort_order(session, parent_id))),
         active=True,
         attributes=_attributes(fields.get("attributes", []), parent_id is None),
+        skills=clean_skills(fields.get("skills", [])),
     )
     session.add(category)
     session.flush()
@@ -165,6 +167,8 @@ def update_category(session: Session, actor: Actor, code: str, fields: dict[str,
     if "attributes" in fields:
         # Answers already given stay with their requests; questions since removed show under their code.
         category.attributes = _attributes(fields["attributes"], category.parent_id is None)
+    if "skills" in fields:
+        category.skills = clean_skills(fields["skills"])
     session.flush()
     audit.record(session, actor, "category.update", f"category:{category.code}", utcnow(),
                  audit.changes(before, audit.snapshot(category, AUDITED)))

@@ -52,6 +52,10 @@ class Category(Base):
     # Extra questions a report of this kind answers (Open311 service attributes): a list of
     # definitions, checked by workflow.attributes.
     attributes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Skills (特长) a task of this kind calls for, as members enter them in the register: the task
+    # board's "matches my skills" and the desk's list of members who could help read them (a
+    # subcategory's own and its parent's).
+    skills: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     def name_in(self, locale: str) -> str:
         """The category's name in a person's language (Chinese unless English was asked for)."""

@@ -67,7 +67,7 @@ def update_profile(session: Session, actor: Actor, member_id: int, changes: dict
     if "post" in changes:
         row.post = clean_text(changes["post"], "post", limit=50, required=False)
     if "skills" in changes:
-        row.skills = _skills(changes["skills"])
+        row.skills = clean_skills(changes["skills"])
     if "availability" in changes:
         row.availability = _availability(changes["availability"])
     row.updated_at = now
@@ -105,7 +105,9 @@ def _class(session: Session, value: object) -> str | None:
     return value
 
 
-def _skills(value: object) -> list[str]:
+def clean_skills(value: object) -> list[str]:
+    """Skill tags as the register keeps them: at most MAX_SKILLS, each at most MAX_SKILL long, trimmed,
+    each once."""
     if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
         raise InvalidInput(_("skills must be a list of short texts."), code="invalid_type", details={"field": "skills"})
     skills = list(dict.fromkeys(v.strip() for v in value if v.strip()))

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Actor, require_member
+from ..access import Actor, can_view, require_desk, require_member
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..i18n import _
 from ..models import Community, Role, utcnow
+from ..repository import requests as requests_repo
 from ..scoring import periods
 from ..scoring import policy as policies
 from . import repository as repo
@@ -94,3 +95,21 @@ def _reader(session: Session, actor: Actor, community_id: int) -> None:
         return
     raise Forbidden(_("The member register is kept by the community's staff and secretary."),
                     code="role_not_allowed")
+
+
+def matching_categories(session: Session, member_id: int) -> set[int]:
+    """The categories whose tasks call for a skill the member has (the task board's filter)."""
+    mine = repo.member_skills(session, member_id)
+    return {cid for cid, wanted in repo.category_skills(session).items() if wanted & mine}
+
+
+def skilled_for(session: Session, actor: Actor, request_id: int) -> list[dict[str, Any]]:
+    """For the desk: the members registered with the request's community whose skills its category
+    calls for, the most matching skills first."""
+    require_desk(actor)
+    request = requests_repo.get(session, request_id)
+    if request is None or not can_view(session, actor, request):
+        raise requests_repo.not_found(request_id)
+    wanted = repo.category_skills(session).get(request.category_id, set())
+    return [{"member_id": m, "display_name": n, "skills": s}
+            for m, n, s in repo.skilled_members(session, request.community_id, wanted)]

@@ -292,7 +292,7 @@ def queue_counts(session: Session, actor: Actor) -> dict[Status, int]:
     return {s: found.get(s, 0) for s in default}
 
 
-def _open_tasks_statement() -> Select:
+def _open_tasks_statement(*, categories: bool = False) -> Select:
     member_id = bindparam("member_id")
     registered = select(Registration.community_id).where(
         Registration.member_id == member_id, Registration.status == RegistrationStatus.active
@@ -304,6 +304,7 @@ def _open_tasks_statement() -> Select:
             Request.status == Status.open_task,
             Request.community_id.in_(registered),
             or_(Request.zone_offer_until.is_(None), Request.zone_offer_until <= bindparam("now"), mine),
+            *([Request.category_id.in_(bindparam("categories", expanding=True))] if categories else []),
         )
         .order_by(case((mine, 0), else_=1), Request.published_at, Request.id)
         .limit(bindparam("limit")).offset(bindparam("offset"))
@@ -311,15 +312,20 @@ def _open_tasks_statement() -> Select:
 
 
 _OPEN_TASKS = _open_tasks_statement()  # built once: every member's board view runs it
+_OPEN_TASKS_OF = _open_tasks_statement(categories=True)
 
 
 def open_tasks(session: Session, member_id: int, now: datetime, *, limit: int = 50,
-               offset: int = 0) -> Sequence[Request]:
+               offset: int = 0, categories: set[int] | None = None) -> Sequence[Request]:
     """The task board: open tasks in every community the member is registered with. Tasks in the
     member's responsibility zones come first, then the rest, each oldest first; a task still
-    offered only to another zone's members is not shown yet."""
-    return session.scalars(_OPEN_TASKS, {"member_id": member_id, "now": now, "limit": limit,
-                                         "offset": offset}).all()
+    offered only to another zone's members is not shown yet. ``categories``: only tasks of these."""
+    params = {"member_id": member_id, "now": now, "limit": limit, "offset": offset}
+    if categories is None:
+        return session.scalars(_OPEN_TASKS, params).all()
+    if not categories:
+        return []
+    return session.scalars(_OPEN_TASKS_OF, {**params, "categories": sorted(categories)}).all()
 
 
 def board_communities(tasks: Sequence[Request]) -> set[int]:

@@ -1,4 +1,5 @@
-"""党员名册: member classes an admin adds (member_classes) and each member's entry (member_profiles)
+"""党员名册: member classes an admin adds (member_classes), each member's entry (member_profiles), and
+the skills a category's tasks call for (categories.skills)
 
 Revision ID: 0021
 Revises: 0020
@@ -37,9 +38,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('member_id', name=op.f('pk_member_profiles'))
     )
     op.create_index(op.f('ix_member_profiles_class_code'), 'member_profiles', ['class_code'], unique=False)
+    with op.batch_alter_table('categories') as batch:
+        batch.add_column(sa.Column('skills', sa.JSON(), server_default='[]', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('categories') as batch:
+        batch.drop_column('skills')
     op.drop_index(op.f('ix_member_profiles_class_code'), table_name='member_profiles')
     op.drop_table('member_profiles')
     op.drop_table('member_classes')
