@@ -17,7 +17,7 @@ from workflow.errors import DomainError, NotFound
 from workflow.i18n import _
 from workflow.identity import views as identity
 from workflow.lifecycle import TRIGGER_LABELS
-from workflow.models import Role, Status, utcnow
+from workflow.models import Role, utcnow
 from workflow.people import views as people_views
 from workflow.repository import requests as repo
 from workflow.scoring.periods import local_date
@@ -26,9 +26,6 @@ from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
 from ..render import page, redirect
 from ..views import SATISFACTION_LABELS, SUPERVISION_LABELS, request_detail
-
-# While the desk decides who works on a request, and while its task waits for a claim.
-SKILLED_SHOWN = (Status.submitted, Status.community, Status.open_task)
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,7 +101,7 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
             "tracking_code": tracking.code_shown_to(ctx.settings, tx.actor, request),
         }
         # The desk, while it decides who works on it: the registered members whose skills it calls for.
-        if role in (Role.staff, Role.secretary, Role.admin) and request.status in SKILLED_SHOWN:
+        if role in (Role.staff, Role.secretary, Role.admin) and request.status in people_views.SKILLED_SHOWN:
             context["skilled"] = people_views.skilled_for(tx.session, tx.actor, request.id)
         if role == Role.resident:  # 亮身份: who serves the resident's building, who did the work
             today = local_date(utcnow(), ctx.settings.timezone)

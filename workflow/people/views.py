@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session
 from ..access import Actor, can_view, require_desk, require_member
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..i18n import _
-from ..models import Community, Role, utcnow
+from ..models import Community, Role, Status, utcnow
 from ..repository import requests as requests_repo
 from ..scoring import periods
 from ..scoring import policy as policies
 from . import repository as repo
 from .models import AVAILABILITY, BUILTIN_CLASSES, MemberProfile
+
+# When the members whose skills a request calls for are worth showing the desk: while it decides
+# who works on the request, and while its task waits for a claim.
+SKILLED_SHOWN = (Status.submitted, Status.community, Status.open_task)
 
 
 def classes(session: Session, locale: str) -> list[dict[str, Any]]:
