@@ -78,6 +78,8 @@ class CategoryIn(BaseModel):
     skills: list[Annotated[str, Field(max_length=20)]] = Field(
         default_factory=list, max_length=10, description="Skills (特长) its tasks call for, as members enter them "
         "in the register; a subcategory also calls for its parent's.")
+    volunteers: bool = Field(False, description="Volunteers (志愿者) may claim its tasks beside the party members; "
+                                                "a subcategory also when its parent allows them.")
 
 
 class CategoryPatch(BaseModel):
@@ -92,6 +94,7 @@ class CategoryPatch(BaseModel):
                                            "level); true reinstates it.")
     attributes: Any = _attributes(None)
     skills: list[Annotated[str, Field(max_length=20)]] = Field(None, max_length=10)
+    volunteers: bool = None
 
 
 class CategoryAdminOut(BaseModel):
@@ -107,6 +110,7 @@ class CategoryAdminOut(BaseModel):
     requests: int = Field(description="Requests filed under it (for a top level: under its subcategories).")
     attributes: list[dict[str, Any]] = Field(description="Its extra questions, as stored (see the input).")
     skills: list[str] = Field(description="Skills its tasks call for (see the input).")
+    volunteers: bool = Field(description="Volunteers may claim its tasks (its own setting; see the input).")
 
 
 def category_admin_out(category: Category, parent: str | None, requests: int) -> CategoryAdminOut:
@@ -115,6 +119,7 @@ def category_admin_out(category: Category, parent: str | None, requests: int) ->
         urgency=category.urgency.value, deadline_class=category.deadline_class.value,
         default_route=category.default_route.value, sort_order=category.sort_order, active=category.active,
         requests=requests, attributes=category.attributes or [], skills=list(category.skills or []),
+        volunteers=category.volunteers,
     )
 
 

@@ -33,6 +33,7 @@ from .routes import (
     requests,
     scores,
     street,
+    volunteers,
     visits,
     webhooks,
 )
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores,
-                   visits, board, people):
+                   visits, board, people, volunteers):
         app.include_router(module.router, prefix="/api/v1", responses=COMMON_ERRORS)
     app.include_router(open311_routes.router)
     web_errors.install(app)

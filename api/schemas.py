@@ -55,7 +55,8 @@ class SignupIn(BaseModel):
 class AccountIn(SignupIn):
     """An admin creates any kind of account."""
 
-    role: Role = Field(strict=False, description="resident, staff, member, street_officer, secretary or admin.")
+    role: Role = Field(strict=False, description="resident, staff, member, volunteer, street_officer, secretary or "
+                                                 "admin.")
     street_id: DbId | None = None
     unit_id: DbId | None = Field(None, description="Home unit; required for members.")
 
@@ -175,6 +176,7 @@ class CategoryOut(BaseModel):
     parent: str | None
     urgency: str
     default_route: str
+    volunteers: bool = Field(description="Volunteers may claim its tasks (its own setting or its parent's).")
 
 
 class EventOut(BaseModel):
@@ -304,10 +306,11 @@ def account_out(account: Account, actor: Actor | None = None) -> AccountOut:
                       member_id=actor.member_id if actor else None)
 
 
-def category_out(category: Category, parent_code: str | None, locale: str) -> CategoryOut:
+def category_out(category: Category, parent_code: str | None, locale: str, volunteers: bool) -> CategoryOut:
     return CategoryOut(code=category.code, name=category.name_in(locale),
                        name_zh=category.name_zh, name_en=category.name_en, parent=parent_code,
-                       urgency=category.urgency.value, default_route=category.default_route.value)
+                       urgency=category.urgency.value, default_route=category.default_route.value,
+                       volunteers=volunteers)
 
 
 def actions_for(session: Session, actor: Actor, request: Request) -> list[str]:

@@ -96,7 +96,8 @@ class MemberLine(BaseModel):
     member_id: int
     name: str
     username: str
-    unit: str = Field(description="The member's home unit (单位).")
+    unit: str = Field(description="The member's home unit (单位); empty for a volunteer.")
+    kind: str = Field(description="party (a party member) or volunteer: the two are ranked apart.")
     community_id: int
     rank: int | None
     grade: str | None
@@ -122,6 +123,7 @@ class Quota(BaseModel):
 
 class RankingOut(RunMeta):
     scope: UnitRef
+    member_kind: str = Field(description="Whose ranking this is: party or volunteer.")
     quotas: list[Quota]
     ranked: list[MemberLine]
     not_ranked: list[MemberLine]

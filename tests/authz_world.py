@@ -50,12 +50,13 @@ from workflow.webhooks import register as register_webhook
 from .conftest import _HASH, build_world, reset_postgres
 from .web.conftest import Browser
 
-ROLES = ["anonymous", "resident", "member", "staff", "street_officer", "secretary", "admin"]
+ROLES = ["anonymous", "resident", "member", "staff", "street_officer", "secretary", "admin", "volunteer"]
 # Who plays each role; all of them belong to community A / street S1 (admin: the whole city).
 ACCOUNT = {"resident": "resident_a", "member": "member_1", "staff": "staff_a", "street_officer": "officer_1",
-           "secretary": "secretary_a", "admin": "admin"}
+           "secretary": "secretary_a", "admin": "admin", "volunteer": "volunteer_a"}
 # The people of community C, who own the "other" resources (member_c and officer_2 are in the world).
-EXTRA = [("resident_c", Role.resident, "C"), ("staff_c", Role.staff, "C"), ("secretary_c", Role.secretary, "C")]
+EXTRA = [("resident_c", Role.resident, "C"), ("staff_c", Role.staff, "C"), ("secretary_c", Role.secretary, "C"),
+         ("volunteer_a", Role.volunteer, "A")]  # a volunteer living in and registered with community A
 ROUTER = Actor.system("router")
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x03\x00\x08\xfc\x02\xfe\xa7\x9a\xa0\xa0\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -79,6 +80,7 @@ class Call:
     files: Any = None
     token: str | None = None  # API: a token other than the role's own (a call that revokes it)
     fresh_browser: bool = False  # pages: a browser of its own (a call that ends or replaces the login)
+    login_as: str | None = None  # pages: with fresh_browser, logged in as this account, not the role's own
 
 
 @dataclass
@@ -122,13 +124,14 @@ class Env:
         self.clients.append(client)
         return Browser(client)
 
-    def browser(self, role: str, fresh: bool = False) -> Browser:
+    def browser(self, role: str, fresh: bool = False, login_as: str | None = None) -> Browser:
         """The role's page browser, logged in through the login form (anonymous: logged out).
-        ``fresh``: a browser of its own, for calls that end or replace the login."""
+        ``fresh``: a browser of its own, for calls that end or replace the login (as ``login_as``
+        where given)."""
         if fresh or role not in self.browsers:
             browser = self.new_browser()
             if role != "anonymous":
-                browser.login(ACCOUNT[role])
+                browser.login(login_as if fresh and login_as else ACCOUNT[role])
             if fresh:
                 return browser
             self.browsers[role] = browser
@@ -231,18 +234,59 @@ class Env:
         """A new member registered with A (own) or C (other) and no zone yet."""
         return self.new_member([self.community(scope)])[0].member_id
 
-    def new_member(self, communities: list[int]) -> tuple[Actor, str]:
+    def new_member(self, communities: list[int], role: Role = Role.member) -> tuple[Actor, str]:
+        """A further member (or volunteer) registered with ``communities``, with a token."""
         username = f"member_x{serial()}"
         with unit_of_work(self.runtime.sessions) as session:
-            unit = session.scalar(select(Unit).where(Unit.name == "区税务局"))
+            unit = session.scalar(select(Unit).where(Unit.name == "区税务局")) if role == Role.member else None
             account = accounts.create_account(session, username=username, password="", password_hash=_HASH,
-                                              display_name=username, role=Role.member, unit_id=unit.id)
+                                              display_name=username, role=role, unit_id=unit.id if unit else None)
             actor = Actor.of(session, account)
             for cid in communities:
                 members.register(session, actor, cid)
             token, _row = accounts.issue_token(session, self.settings, account)
         self.world.ids[username] = actor.account_id
         return actor, token
+
+    def volunteer(self, scope: str) -> int:
+        """volunteer_a (own), or a volunteer registered with community C (other), made once."""
+        if scope == "own":
+            return self.actor("volunteer_a").member_id
+        if "volunteer_c" not in self.world.ids:
+            actor, _token = self.new_member([self.community("other")], Role.volunteer)
+            self.world.ids["volunteer_c"] = actor.member_id
+        return self.world.ids["volunteer_c"]
+
+    def new_resident(self, scope: str = "own") -> tuple[str, str]:
+        """A fresh resident of community A (or C): their username and a token."""
+        username = f"resident_x{serial()}"
+        with unit_of_work(self.runtime.sessions) as session:
+            account = accounts.create_account(session, username=username, password="", password_hash=_HASH,
+                                              display_name=username, role=Role.resident,
+                                              community_id=self.community(scope))
+            token, _row = accounts.issue_token(session, self.settings, account)
+        self.world.ids[username] = account.id
+        return username, token
+
+    def volunteer_with_hours(self, scope: str) -> int:
+        """A fresh volunteer registered with community A (or C) whose verified task earned them 3
+        hours in the time bank: their member id."""
+        actor, _token = self.new_member([self.community(scope)], Role.volunteer)
+        n = serial()
+        with unit_of_work(self.runtime.sessions) as session:
+            admin = self.actor("admin")
+            taxonomy.create_category(session, admin, {"code": f"mxv{n}", "name_zh": f"志愿{n}", "name_en": f"Vol {n}",
+                                                      "volunteers": True})
+            taxonomy.create_category(session, admin, {"code": f"mxv{n}.leaf", "parent": f"mxv{n}",
+                                                      "name_zh": f"志愿子类{n}", "name_en": f"Vol leaf {n}"})
+        rid = self.request(scope, "open_task", category=f"mxv{n}.leaf")
+        staff = self.actor("staff_a" if scope == "own" else "staff_c")
+        with unit_of_work(self.runtime.sessions) as session:
+            handling.fire(session, self.settings, actor, rid, "claim")
+            handling.fire(session, self.settings, actor, rid, "report_result", {"result": "已帮忙", "hours": 3})
+            handling.fire(session, self.settings, staff, rid, "verify", {"appraisal": 5})
+        self.runtime.drain()
+        return actor.member_id
 
     def notification(self, username: str) -> int:
         with unit_of_work(self.runtime.sessions) as session:
@@ -405,13 +449,15 @@ def row_counts(runtime: Runtime) -> dict[str, int]:
 
 
 def add_people(runtime: Runtime, world) -> None:
-    """resident_c, staff_c and secretary_c: the people of community C."""
+    """resident_c, staff_c and secretary_c: the people of community C; volunteer_a, registered with A."""
     with unit_of_work(runtime.sessions) as session:
         for username, role, code in EXTRA:
             community = session.get(Community, world.ids[f"community_{code}"])
             account = accounts.create_account(session, username=username, password="", password_hash=_HASH,
                                               display_name=username, role=role, community_id=community.id)
             world.actors[username] = Actor.of(session, account)
+            if role == Role.volunteer:
+                members.register(session, world.actors[username], community.id)
             world.ids[username] = account.id
             world.tokens[username], _row = accounts.issue_token(session, runtime.settings, account)
 

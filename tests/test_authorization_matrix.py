@@ -34,6 +34,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.app import create_app
+from workflow.models import Role
 from workflow.settings import Settings
 
 from .authz_world import ACCOUNT, CODE, PNG, ROLES, Call, Env, close_env, open_env, row_counts, serial
@@ -65,9 +66,13 @@ class Row:
         return f"{self.op} [{self.variant}]" if self.variant else self.op
 
 
-def X(anonymous: str, resident: str, member: str, staff: str, street_officer: str, secretary: str, admin: str):
-    """The cells of one row, in the order of ROLES."""
-    cells = dict(zip(ROLES, (anonymous, resident, member, staff, street_officer, secretary, admin), strict=True))
+def X(anonymous: str, resident: str, member: str, staff: str, street_officer: str, secretary: str, admin: str,
+      volunteer: str | None = None):
+    """The cells of one row, in the order of ROLES. A volunteer is a resident who also takes tasks
+    (README, "Volunteers"): where not given, their cell is the resident's."""
+    volunteer = resident if volunteer is None else volunteer
+    cells = dict(zip(ROLES, (anonymous, resident, member, staff, street_officer, secretary, admin, volunteer),
+                     strict=True))
     return {role: (v.partition("|")[0], v.partition("|")[2] or v.partition("|")[0]) for role, v in cells.items()}
 
 
@@ -81,6 +86,8 @@ OUT = "403 out_of_scope"
 ADMIN_ONLY = X("401", D, D, D, D, D, "ok")
 ANY_LOGIN = X("401", "ok", "ok", "ok", "ok", "ok", "ok")
 EVERYONE = X("ok", "ok", "ok", "ok", "ok", "ok", "ok")
+MSO = "403 members_only"  # a volunteer and a task whose category is for party members
+NYC = "403 not_your_claim"
 
 
 # --- builders: each makes what one cell acts on, fresh where the call consumes it ------------------
@@ -112,7 +119,7 @@ def merge_target(env: Env, role: str, scope: str) -> Call:
 
 
 def submission(env: Env, role: str, scope: str) -> Call:
-    channel = {"resident": "report", "member": "visit"}.get(role, "inspection")
+    channel = {"resident": "report", "volunteer": "report", "member": "visit"}.get(role, "inspection")
     return Call("/api/v1/requests", json={"channel": channel, "category": "disputes.noise",
                                           "description": f"楼道里堆满了纸箱，第{serial()}次", "community_id":
                                           env.community(scope)})
@@ -138,15 +145,32 @@ def new_account(role_name: str) -> Build:
     return build
 
 
+def _new_claimer(env: Env, role: str, communities: list[int]) -> tuple[Any, str]:
+    """A fresh member, or a fresh volunteer when a volunteer calls."""
+    return env.new_member(communities, Role.volunteer if role == "volunteer" else Role.member)
+
+
 def registration_of_new_member(env: Env, role: str, scope: str) -> Call:
-    actor, token = env.new_member([env.community("own")])
-    return Call(f"/api/v1/registrations/{env.community('own')}", token=token if role == "member" else None)
+    actor, token = _new_claimer(env, role, [env.community("own")])
+    return Call(f"/api/v1/registrations/{env.community('own')}",
+                token=token if role in ("member", "volunteer") else None)
 
 
 def register_new_member(env: Env, role: str, scope: str) -> Call:
-    actor, token = env.new_member([])
+    actor, token = _new_claimer(env, role, [])
     return Call("/api/v1/registrations", json={"community_id": env.community("own")},
-                token=token if role == "member" else None)
+                token=token if role in ("member", "volunteer") else None)
+
+
+def becoming_volunteer(env: Env, role: str, scope: str) -> Call:
+    """A fresh resident signs up (the role's own token for everyone else)."""
+    _name, token = env.new_resident()
+    return Call("/api/v1/volunteers/me", token=token if role == "resident" else None)
+
+
+def web_joining(env: Env, role: str, scope: str) -> Call:
+    name, _token = env.new_resident()
+    return Call("/volunteer/join", fresh_browser=role == "resident", login_as=name)
 
 
 def zone_body(env: Env, role: str, scope: str) -> Call:
@@ -270,8 +294,12 @@ def is_secretary(role: str) -> bool:
 
 
 STAFF_ONLY = X("401", D, D, "ok|" + NF, D, D, D)
+VNF = "404 volunteer_not_found"
+TIME_BANK_READERS = X("401", D, D, "ok|" + VNF, D, "ok|" + VNF, "ok", D)
+TIME_BANK_KEEPERS = X("401", D, D, "ok|" + VNF, D, "ok|" + VNF, D, D)
+CLAIMERS = X("401", D, "ok", D, D, D, D, "ok")  # members and volunteers: the task side
 OFFICER_ONLY = X("401", D, D, D, "ok|" + NF, D, D)
-SCORE_READERS = X("401", D, OUT, D, D, "ok|" + OUT, "ok")
+SCORE_READERS = X("401", D, OUT, D, D, "ok|" + OUT, "ok", OUT)
 # A community's households: its staff and secretary, its street's officers, admins, and the members
 # registered there (masked); kept by its staff and admins.
 HOUSEHOLD_READERS = X("401", D, "ok|403 not_registered", "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok")
@@ -283,10 +311,11 @@ TRIGGERS = {
     "publish-task": ("community", None, STAFF_ONLY),
     "escalate": ("community", None, STAFF_ONLY),
     "return-to-community": ("street", {"reason": "请社区先行处理"}, OFFICER_ONLY),
-    "claim": ("open_task", None, X("401", D, "ok|403 not_registered", D, D, D, D)),
-    "release": ("claimed", None, X("401", D, "ok|" + NF, D, D, D, D)),
+    "claim": ("open_task", None, X("401", D, "ok|403 not_registered", D, D, D, D, MSO + "|403 not_registered")),
+    "release": ("claimed", None, X("401", D, "ok|" + NF, D, D, D, D, NYC + "|" + NF)),
     "withdraw": ("open_task", None, STAFF_ONLY),
-    "report-result": ("claimed", {"result": "已清理", "hours": 1.5}, X("401", D, "ok|" + NF, D, D, D, D)),
+    "report-result": ("claimed", {"result": "已清理", "hours": 1.5}, X("401", D, "ok|" + NF, D, D, D, D,
+                                                                        NYC + "|" + NF)),
     "send-back": ("verifying", {"reason": "照片不清楚"}, STAFF_ONLY),
     "verify": ("verifying", {"appraisal": 4}, STAFF_ONLY),
     # Staff resolve in the community, street officers at the street office.
@@ -310,7 +339,8 @@ API_ROWS = [
         on_request("/api/v1/requests/{request_id}", "open_task")),
     api("GET /api/v1/requests/{request_id}/duplicates", X("401", D, D, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok"),
         on_request("/api/v1/requests/{request_id}/duplicates", "community")),
-    api("POST /api/v1/requests/{request_id}/evaluation", X("401", "ok|" + NF, D, D, D, "ok|" + NF, D),
+    api("POST /api/v1/requests/{request_id}/evaluation",
+        X("401", "ok|" + NF, D, D, D, "ok|" + NF, D, "403 not_evaluator|" + NF),
         evaluation_target, key=is_secretary),
     *[api(f"POST /api/v1/requests/{{request_id}}/{t}", expect,
           on_request(f"/api/v1/requests/{{request_id}}/{t}", state, body), key=state if callable(state) else None)
@@ -318,12 +348,11 @@ API_ROWS = [
     api("POST /api/v1/requests/{request_id}/merge", STAFF_ONLY, merge_target),
     api("GET /api/v1/queue", X("401", D, D, "ok", "ok", "ok", "ok"), static("/api/v1/queue"), scoped=False),
     # members
-    api("GET /api/v1/registrations", X("401", D, "ok", D, D, D, D), static("/api/v1/registrations"), scoped=False),
-    api("POST /api/v1/registrations", X("401", D, "ok", D, D, D, D), register_new_member, scoped=False),
-    api("DELETE /api/v1/registrations/{community_id}", X("401", D, "ok", D, D, D, D), registration_of_new_member,
-        scoped=False),
-    api("GET /api/v1/tasks", X("401", D, "ok", D, D, D, D), static("/api/v1/tasks"), scoped=False),
-    api("GET /api/v1/claims/mine", X("401", D, "ok", D, D, D, D), static("/api/v1/claims/mine"), scoped=False),
+    api("GET /api/v1/registrations", CLAIMERS, static("/api/v1/registrations"), scoped=False),
+    api("POST /api/v1/registrations", CLAIMERS, register_new_member, scoped=False),
+    api("DELETE /api/v1/registrations/{community_id}", CLAIMERS, registration_of_new_member, scoped=False),
+    api("GET /api/v1/tasks", CLAIMERS, static("/api/v1/tasks"), scoped=False),
+    api("GET /api/v1/claims/mine", CLAIMERS, static("/api/v1/claims/mine"), scoped=False),
     api("GET /api/v1/community/members", X("401", D, D, "ok", D, D, D), static("/api/v1/community/members"),
         scoped=False),
     api("POST /api/v1/members/{member_id}/zones", X("401", D, D, "ok|404 member_not_found", D, D, D), zone_body),
@@ -385,8 +414,9 @@ API_ROWS = [
         street_filter("/api/v1/street/departments")),
     api("GET /api/v1/street/queue", X("401", D, D, D, "ok|" + OUT, D, "ok"), street_filter("/api/v1/street/queue")),
     api("POST /api/v1/requests/{request_id}/whistles", OFFICER_ONLY, whistle_body),
+    # (an escalated request is on no task board: the volunteer of community A does not see it)
     api("GET /api/v1/requests/{request_id}/whistles", X("401", "ok|" + NF, NF, "ok|" + NF, "ok|" + NF, "ok|" + NF,
-                                                        "ok"),
+                                                        "ok", NF),
         lambda env, role, scope: Call(f"/api/v1/requests/{env.whistle_call(scope)[0]}/whistles")),
     api("POST /api/v1/street/whistles/{call_id}/response", X("401", D, D, D, "ok|404 whistle_not_found", D, D),
         call_response),
@@ -410,14 +440,14 @@ API_ROWS = [
                        f"/api/v1/scores/{PERIOD}/units/{{kind}}/{{id}}"),
                       ("GET /api/v1/scores/trend/{unit_kind}/{unit_id}", "/api/v1/scores/trend/{kind}/{id}"))
       for kind, expect in (("community", SCORE_READERS), ("grid", SCORE_READERS),
-                           ("street", X("401", D, OUT, D, D, OUT, "ok")),
-                           ("member", X("401", D, "ok|" + OUT, D, D, OUT, "ok")))],
+                           ("street", X("401", D, OUT, D, D, OUT, "ok", OUT)),
+                           ("member", X("401", D, "ok|" + OUT, D, D, OUT, "ok", OUT)))],
     *[api("GET /api/v1/scores/{period}/rankings/{scope_kind}/{scope_id}", expect,
           unit_scores(f"/api/v1/scores/{PERIOD}/rankings/{{kind}}/{{id}}", kind), variant=kind)
-      for kind, expect in (("community", SCORE_READERS), ("street", X("401", D, OUT, D, D, OUT, "ok")))],
-    api("GET /api/v1/scores/{period}/members/{member_id}", X("401", D, "ok|" + OUT, D, D, "ok|" + OUT, "ok"),
+      for kind, expect in (("community", SCORE_READERS), ("street", X("401", D, OUT, D, D, OUT, "ok", OUT)))],
+    api("GET /api/v1/scores/{period}/members/{member_id}", X("401", D, "ok|" + OUT, D, D, "ok|" + OUT, "ok", OUT),
         member_scores(f"/api/v1/scores/{PERIOD}/members/{{id}}")),
-    api("GET /api/v1/members/me/scores/{period}", X("401", D, "ok", D, D, D, D),
+    api("GET /api/v1/members/me/scores/{period}", CLAIMERS,
         static(f"/api/v1/members/me/scores/{PERIOD}"), scoped=False),
     api("POST /api/v1/scores/{period}/publications", X("401", D, D, D, D, "ok|" + OUT, "ok"), publication),
     api("GET /api/v1/scores/{period}/publications/{scope_kind}/{scope_id}", SCORE_READERS,
@@ -432,7 +462,7 @@ API_ROWS = [
     api("POST /api/v1/admin/scoring-policies", ADMIN_ONLY, policy_body, scoped=False),
     api("GET /api/v1/admin/scoring-policies/{version}", ADMIN_ONLY, static("/api/v1/admin/scoring-policies/1"),
         scoped=False),
-    api("GET /api/v1/scoring-policy/{period}", X("401", D, "ok", D, D, "ok", "ok"),
+    api("GET /api/v1/scoring-policy/{period}", X("401", D, "ok", D, D, "ok", "ok", "ok"),
         static(f"/api/v1/scoring-policy/{PERIOD}"), scoped=False),
     api("GET /api/v1/admin/audit", ADMIN_ONLY, static("/api/v1/admin/audit"), scoped=False),
     # Open311: public reads; filing needs a client's key, not a login
@@ -533,6 +563,18 @@ API_ROWS = [
         scoped=False),
     api("PUT /api/v1/members/me/showing", X("401", D, "ok", D, D, D, D),
         static("/api/v1/members/me/showing", json={"title": "楼栋长"}), scoped=False),
+    # 志愿者 and the time bank (README, "Volunteers")
+    api("POST /api/v1/volunteers/me", X("401", "ok", D, D, D, D, D, D), becoming_volunteer, scoped=False),
+    api("GET /api/v1/volunteers/me/time-bank", X("401", D, D, D, D, D, D, "ok"),
+        static("/api/v1/volunteers/me/time-bank"), scoped=False),
+    api("GET /api/v1/volunteers/{member_id}/time-bank", TIME_BANK_READERS,
+        lambda env, role, scope: Call(f"/api/v1/volunteers/{env.volunteer(scope)}/time-bank")),
+    api("POST /api/v1/volunteers/{member_id}/time-bank/services", TIME_BANK_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/volunteers/{env.volunteer_with_hours(scope)}/time-bank/services",
+                                      json={"hours": 1, "note": "上门理发"})),
+    api("GET /api/v1/communities/{community_id}/volunteers", X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT,
+                                                               "ok", D),
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/volunteers")),
 ]
 
 
@@ -571,7 +613,7 @@ def run_row(env: Env, row: Row, page: bool) -> None:
                 key = (scope, row.key(role) if row.key else None)
                 call = shared[key] if key in shared else shared.setdefault(key, row.build(env, role, scope))
             if page:  # logged in, and the form's CSRF token read, before anything is counted
-                browser = env.browser(role, fresh=call.fresh_browser)
+                browser = env.browser(role, fresh=call.fresh_browser, login_as=call.login_as)
                 csrf = env.csrf(browser) if writes else None
             before = None
             if writes and expected != "ok":
@@ -648,7 +690,7 @@ PUBLISHED = {"open_task", "claimed", "verifying", "resolved", "closed"}
 def sees(role: str, scope: str, state: str) -> bool:
     if role == "admin":
         return True
-    if role == "member":
+    if role in ("member", "volunteer"):  # the volunteer of the matrix reported none of these
         return scope == "own" and state in PUBLISHED
     return role != "anonymous" and scope == "own"
 
@@ -709,15 +751,16 @@ def intake_form(url: str, channel: str) -> Build:
     return build
 
 
-def received(env: Env, role: str, scope: str) -> Call:
+def received(env: Env, role: str, scope: str) -> Call:  # resident_a's report for the volunteer too
     channel = {"member": "visit", "staff": "inspection"}.get(role, "report")
     return Call(f"/requests/{env.request(scope, 'community', channel=channel)}/received")
 
 
 def web_registration(end: bool) -> Build:
-    """member_1 registers with community B (or ends it); B is in no other cell."""
+    """member_1 (volunteer_a for the volunteer) registers with community B (or ends it); B is in no
+    other cell."""
     def build(env: Env, role: str, scope: str) -> Call:
-        env.set_registration("member_1", env.id("community_B"), active=end)
+        env.set_registration(ACCOUNT[role] if role == "volunteer" else "member_1", env.id("community_B"), active=end)
         if end:
             return Call(f"/member/registrations/{env.id('community_B')}/end")
         return Call("/member/registrations", data={"community_id": str(env.id("community_B"))})
@@ -737,7 +780,8 @@ def web_publication(env: Env, role: str, scope: str) -> Call:
 
 
 READER_PAGE = X(L, W, W, W, W, "ok|" + OUT, "ok")
-MEMBER_PAGE = X(L, W, "ok", W, W, W, W)
+MEMBER_PAGE = X(L, W, "ok", W, W, W, W)  # party members only
+TASK_PAGE = X(L, W, "ok", W, W, W, W, "ok")  # members and volunteers
 ROUND_PAGE = X(L, W, W, "ok|404 round_not_found", W, W, W)  # a grid worker's own rounds
 TRIGGER_PAGES = {t.replace("-", "_"): (state, body, expect) for t, (state, body, expect) in TRIGGERS.items()}
 TRIGGER_PAGES["merge"] = ("community", None, STAFF_ONLY)
@@ -763,15 +807,15 @@ PAGE_ROWS = [
     page("GET /member/visit", MEMBER_PAGE, static("/member/visit"), scoped=False),
     page("POST /member/visit", X(L, W, "ok|403 not_registered", W, W, W, W), intake_form("/member/visit", "visit")),
     # The confirmation after a report is for the person who brought the request in.
-    page("GET /requests/{request_id}/received", X(L, "ok|" + NF, "ok|" + NF, "ok|" + NF, NF, NF, NF), received,
+    page("GET /requests/{request_id}/received", X(L, "ok|" + NF, "ok|" + NF, "ok|" + NF, NF, NF, NF, NF), received,
          key=by_role),
     # the member's pages
-    page("GET /member/registrations", MEMBER_PAGE, static("/member/registrations"), scoped=False),
-    page("POST /member/registrations", MEMBER_PAGE, web_registration(end=False), scoped=False),
-    page("POST /member/registrations/{community_id}/end", MEMBER_PAGE, web_registration(end=True), scoped=False),
-    page("GET /member/tasks", MEMBER_PAGE, static("/member/tasks"), scoped=False),
-    page("GET /member/claims", MEMBER_PAGE, static("/member/claims"), scoped=False),
-    page("GET /member/record", MEMBER_PAGE, static("/member/record", params={"period": PERIOD}), scoped=False),
+    page("GET /member/registrations", TASK_PAGE, static("/member/registrations"), scoped=False),
+    page("POST /member/registrations", TASK_PAGE, web_registration(end=False), scoped=False),
+    page("POST /member/registrations/{community_id}/end", TASK_PAGE, web_registration(end=True), scoped=False),
+    page("GET /member/tasks", TASK_PAGE, static("/member/tasks"), scoped=False),
+    page("GET /member/claims", TASK_PAGE, static("/member/claims"), scoped=False),
+    page("GET /member/record", TASK_PAGE, static("/member/record", params={"period": PERIOD}), scoped=False),
     # the request page and its forms
     page("GET /requests/{request_id}", X(L, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok|" + NF, "ok"),
          on_request("/requests/{request_id}", "open_task")),
@@ -781,7 +825,7 @@ PAGE_ROWS = [
            variant=trigger, key=state if callable(state) else None)
       for trigger, (state, body, expect) in TRIGGER_PAGES.items()],
     page("POST /requests/{request_id}/evaluation",
-         on_page(X("401", "ok|" + NF, D, D, D, "ok|" + NF, D), "resolved"),
+         on_page(X("401", "ok|" + NF, D, D, D, "ok|" + NF, D, "403 not_evaluator|" + NF), "resolved"),
          form_of(evaluation_target, lambda p: p.removeprefix("/api/v1")), key=is_secretary),
     page("POST /requests/{request_id}/whistle", on_page(OFFICER_ONLY, "street"),
          form_of(whistle_body, lambda p: p.removeprefix("/api/v1").replace("/whistles", "/whistle"))),
@@ -855,6 +899,13 @@ PAGE_ROWS = [
     page("GET /member/showing", MEMBER_PAGE, static("/member/showing"), scoped=False),
     page("POST /member/showing", MEMBER_PAGE, static("/member/showing", data={"show_name": "1", "show_unit": "1",
                                                                               "title": "楼栋长"}), scoped=False),
+    page("GET /volunteer/join", X(L, "ok", W, W, W, W, W, W), static("/volunteer/join"), scoped=False),
+    page("POST /volunteer/join", X(L, "ok", W, W, W, W, W, W), web_joining, scoped=False),
+    page("GET /volunteer/time-bank", X(L, W, W, W, W, W, W, "ok"), static("/volunteer/time-bank"), scoped=False),
+    page("GET /desk/volunteers", X(L, W, W, "ok", "ok", "ok", "ok", W), static("/desk/volunteers"), scoped=False),
+    page("POST /desk/volunteers/{member_id}/services", X(L, W, W, "ok|" + VNF, W, "ok|" + VNF, W, W),
+         lambda env, role, scope: Call(f"/desk/volunteers/{env.volunteer_with_hours(scope)}/services",
+                                       data={"hours": "1", "note": "上门理发"})),
 ]
 
 

@@ -62,7 +62,14 @@ def test_demo_seeds_every_state_once(db_url, tmp_path):
     demo = "JOIN communities c ON c.id = r.community_id JOIN streets s ON s.id = c.street_id WHERE s.code = 'DEMO'"
     with engine.connect() as conn:
         states = set(conn.execute(text(f"SELECT DISTINCT r.status FROM requests r {demo}")).scalars())
-        members = conn.execute(text("SELECT count(DISTINCT r.member_id) FROM registrations r " + demo)).scalar()
+        members = dict(conn.execute(text(
+            "SELECT m.kind, count(DISTINCT r.member_id) FROM registrations r JOIN members m ON m.id = r.member_id "
+            + demo + " GROUP BY m.kind")).all())
+        # The demo's volunteer whose verified task is in their time bank, less the service it paid for.
+        bank = conn.execute(text(
+            "SELECT (SELECT sum(hours) FROM hours_entries h WHERE h.member_id = m.id), "
+            "(SELECT sum(hours) FROM time_bank_entries t WHERE t.member_id = m.id) FROM members m "
+            "JOIN accounts a ON a.id = m.account_id WHERE a.username = 'volunteer1'")).one()
         communities = conn.execute(text("SELECT count(*) FROM communities c JOIN streets s ON s.id = c.street_id "
                                         "WHERE s.code = 'DEMO'")).scalar()
         # The simulated streets beside it: six months of closed requests, each month's outcomes.
@@ -83,7 +90,9 @@ def test_demo_seeds_every_state_once(db_url, tmp_path):
             "AND u.unit_kind = 'street' AND u.unit_id = s.id")).scalars().all()
     engine.dispose()
     assert states == ALL_STATES  # the demo street alone shows every state
-    assert (members, communities) == (20, 2)
+    assert (members, communities) == ({"party": 20, "volunteer": 2}, 2)
+    assert [float(h) for h in bank] == [3.0, -1.0]
+    assert "volunteer1" in first.stdout
     assert history["S001"] >= 6 and history["S002"] >= 6 and history["DEMO"] >= 6  # a point in every month
     buildings, paired, visits = collection
     assert buildings == 10 and paired == 80 and visits > 500

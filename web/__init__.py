@@ -3,7 +3,8 @@
 
 def routers():
     """Every page router, in the order their paths are matched."""
-    from .routes import auth, board, desk, intake, member, people, requests, resident, secretary, visits
+    from .routes import (auth, board, desk, intake, member, people, requests, resident, secretary, visits,
+                         volunteers)
 
     return [auth.router, requests.router, intake.router, resident.router, member.router, desk.router, secretary.router,
-            visits.router, board.router, people.router]
+            visits.router, board.router, people.router, volunteers.router]

@@ -17,6 +17,10 @@ from .i18n import _
 from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, RequestLink, Role
 
 SYSTEM_ROLES = ("router", "sweeper")
+# Who reports and evaluates as a resident: residents, and volunteers (who are residents too).
+RESIDENTS = frozenset({Role.resident, Role.volunteer})
+# Who has a member row, registers with communities and claims tasks: members and volunteers.
+CLAIMERS = frozenset({Role.member, Role.volunteer})
 _MEMBER_IDS = "member_ids"  # session.info: account id -> member id, as authentication found it
 
 
@@ -43,7 +47,7 @@ class Actor:
     @classmethod
     def of(cls, session: Session, account: Account) -> Actor:
         member_id = None
-        if account.role == Role.member:
+        if account.role in CLAIMERS:
             member_id = session.info.get(_MEMBER_IDS, {}).get(account.id)
             if member_id is None:
                 member_id = session.scalar(_MEMBER_ID, {"account_id": account.id})
@@ -103,14 +107,17 @@ def can_view(session: Session, actor: Actor, request: Request) -> bool:
     role = actor.role
     if actor.is_system or role == Role.admin:
         return True
-    if role == Role.resident:
+    if role in RESIDENTS:
         # The reporter, and reporters of duplicates merged into this request.
-        return request.reporter_id == actor.account_id or is_linked(session, request.id, actor.account_id)
+        if request.reporter_id == actor.account_id or is_linked(session, request.id, actor.account_id):
+            return True
+        if role == Role.resident:
+            return False
     if role in (Role.staff, Role.street_officer, Role.secretary):
         return actor.covers(request)
-    if role == Role.member:
-        # Members see what they collected or claimed, and every request of the communities they
-        # are registered with that has been put on the task board.
+    if role in CLAIMERS:
+        # Members (and volunteers) see what they collected or claimed, and every request of the
+        # communities they are registered with that has been put on the task board.
         return (
             request.collector_id == actor.account_id
             or has_claimed(session, actor.member_id, request.id)
@@ -131,9 +138,18 @@ def require_desk(actor: Actor) -> None:
 
 
 def require_member(actor: Actor) -> int:
-    """Task board, claims and registrations are for members; returns the member id."""
+    """What only party members have (亮身份, households they look after, the register's entry);
+    returns the member id."""
     if actor.role != Role.member or actor.member_id is None:
         raise Forbidden(_("This is for members."), code="role_not_allowed")
+    return actor.member_id
+
+
+def require_claimer(actor: Actor) -> int:
+    """Task board, claims, registrations and one's own record are for members and volunteers;
+    returns the member id."""
+    if actor.role not in CLAIMERS or actor.member_id is None:
+        raise Forbidden(_("This is for members and volunteers."), code="role_not_allowed")
     return actor.member_id
 
 

@@ -41,6 +41,7 @@ from .scoring import periods, runs
 from .settings import Settings
 from .simulate import CityShape, simulate
 from .visits import demo as visits_demo
+from .volunteers import commands as volunteer_cmds
 
 PASSWORD = "demo-pass-2026"
 UNITS = ["区税务局机关党委", "市第一人民医院党委", "区教育委员会机关党委"]
@@ -78,6 +79,7 @@ def accounts_text() -> str:
         "  secretary_street          secretary of the street (街道党工委)",
         "  officer1                  street officer (街道干部)",
         "  member01 … member20       members from 3 home units (下沉党员)",
+        "  volunteer1, volunteer2    volunteers of 和平社区 and 幸福社区 (志愿者), with a time bank",
         "  admin                     administrator (of the whole demo city)",
         "Two simulated streets beside it, S001 and S002, with six months of history (same password):",
         "  s001.secretary            secretary of street S001; s001c01.secretary … of its communities",
@@ -238,6 +240,22 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     step(staff_hp, r, "publish_task", now - 29 * h)
     step(member_actors[5], r, "claim", now - 28 * h)  # 二网格 is member06's zone
     step(member_actors[5], r, "report_result", now - 3 * h, result="已帮忙采购一周食材，并留下联系方式。", hours="1.5")
+    # 志愿者: services are open to volunteers; volunteer1 helped an elderly resident, the work was
+    # verified, and 1 hour of the time bank paid for a haircut at home; volunteer2 sees 幸福社区's
+    # open service task on their board.
+    session.scalar(select(Category).where(Category.code == "services")).volunteers = True
+    volunteer1 = person("volunteer1", "林志愿者", Role.volunteer, community_id=hp.id, phone="13800000011")
+    volunteer2 = person("volunteer2", "黄志愿者", Role.volunteer, community_id=xf.id, phone="13800000012")
+    members.register(session, volunteer1, hp.id, now=t - 2 * h)
+    members.register(session, volunteer2, xf.id, now=t - 2 * h)
+    r = report(residents[3], "services.elderly_help", "5号楼的周奶奶腿脚不便，想请人陪她去社区医院复诊。", b_hp[4], t + h)
+    step(staff_hp, r, "publish_task", t + 2 * h)
+    step(volunteer1, r, "claim", t + 3 * h)
+    step(volunteer1, r, "report_result", t + 26 * h, result="已陪同周奶奶到社区医院复诊，并帮忙取药。", hours="3")
+    step(staff_hp, r, "verify", t + 28 * h, appraisal=5)
+    step(residents[3], r, "evaluate", t + 34 * h, satisfaction="satisfied", solved=True, comment="志愿者很细心。")
+    volunteer_cmds.record_service(session, settings.timezone, staff_hp, volunteer1.member_id, "1",
+                                  "上门理发（时间银行兑换）", now=t + 50 * h)
     # claimed: a member is on it.
     r = report(residents[4], "property.greenery", "小区东门的灌木长得太高挡住了路灯。", b_xf[0], now - 20 * h)
     step(staff_xf, r, "publish_task", now - 19 * h)

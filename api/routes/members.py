@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from workflow.access import require_member
+from workflow.access import require_claimer
 from workflow.commands import members, zones
 from workflow.models import Account, utcnow
-from workflow.people import views as people_views
+from workflow.volunteers import views as volunteer_views
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["members"], responses={401: {"model": s.ErrorOut}, 403:
 
 
 def _member(tx: Tx) -> int:
-    return require_member(tx.actor)
+    return require_claimer(tx.actor)
 
 
 def _registration_out(r) -> s.RegistrationOut:
@@ -57,10 +57,11 @@ def task_board(limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0
     """The task board: open tasks in the communities the member is registered with. Tasks in the
     member's responsibility zones come first, then the rest, oldest first. A new task is offered
     to the members of its zone first (SHOUBANPING_ZONE_OFFER_MINUTES) before everyone sees it.
-    `matching`: only the tasks whose category calls for a skill in the member's register entry."""
+    `matching`: only the tasks whose category calls for a skill in the member's register entry.
+    A volunteer sees only the tasks whose category allows volunteers."""
     with ctx.transaction(read_only=True) as tx:
         member_id = _member(tx)
-        categories = people_views.matching_categories(tx.session, member_id) if matching else None
+        categories = volunteer_views.board_categories(tx.session, tx.actor, matching)
         rows = repo.open_tasks(tx.session, member_id, utcnow(), limit=limit, offset=offset, categories=categories)
         out = s.requests_out(tx.session, tx.actor, rows, ctx.locale, registered=repo.board_communities(rows))
     return s.json_response(list[s.RequestOut], out)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from workflow.errors import NotFound
 from workflow.i18n import _
 from workflow.repository import places
+from workflow.volunteers import repository as volunteers_repo
 
 from .. import schemas as s
 from ..context import Ctx, get_ctx
@@ -45,7 +46,8 @@ def categories(ctx: Ctx = Depends(get_ctx)):
     """Every category in use, top levels first, each leaf with its urgency class and default route.
     Requests are filed under a leaf (a category with a parent)."""
     with ctx.transaction(auth=False) as tx:
-        return [s.category_out(c, parent, ctx.locale) for c, parent in places.categories(tx.session)]
+        allowed = volunteers_repo.volunteer_categories(tx.session)
+        return [s.category_out(c, parent, ctx.locale, c.id in allowed) for c, parent in places.categories(tx.session)]
 
 
 @router.get("/communities", response_model=list[CommunityOut])

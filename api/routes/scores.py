@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from workflow import audit
-from workflow.access import require_admin, require_member
+from workflow.access import require_admin, require_claimer
 from workflow.exports import PDF, XLSX, unit_report_file
 from workflow.models import ScopeKind
 from workflow.scoring import policy as policies
@@ -48,11 +48,14 @@ def trend(unit_kind: UnitKindPath, unit_id: s.DbId,
 
 @router.get("/scores/{period}/rankings/{scope_kind}/{scope_id}")
 def ranking(scope_kind: Literal["community", "street"], scope_id: s.DbId, period: str = Period,
+            members: Literal["party", "volunteer"] = Query("party", description="Party members or volunteers: "
+                                                                                "they are ranked apart."),
             ctx: Ctx = Depends(get_auth_ctx)) -> o.RankingOut:
     """评先推优: the ranked members with grades and the quotas, and the members not ranked with the
-    gate that kept each out."""
+    gate that kept each out. Volunteers have a ranking of their own (``members=volunteer``)."""
     with ctx.transaction() as tx:
-        return views.ranking(tx.session, ctx.settings, tx.actor, scope_kind, scope_id, period, ctx.locale)
+        return views.ranking(tx.session, ctx.settings, tx.actor, scope_kind, scope_id, period, ctx.locale,
+                             members)
 
 
 @router.get("/scores/{period}/members/{member_id}")
@@ -68,9 +71,9 @@ def member_breakdown(member_id: s.DbId, period: str = Period,
 
 @router.get("/members/me/scores/{period}")
 def my_breakdown(period: str = Period, ctx: Ctx = Depends(get_auth_ctx)) -> o.BreakdownOut:
-    """The calling member's own breakdown ("my record")."""
+    """The calling member's (or volunteer's) own breakdown ("my record")."""
     with ctx.transaction() as tx:
-        member_id = require_member(tx.actor)
+        member_id = require_claimer(tx.actor)
         return views.member_breakdown(tx.session, ctx.settings, tx.actor, member_id, period, ctx.locale)
 
 

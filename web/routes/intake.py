@@ -41,7 +41,7 @@ class IntakeForm:
 
     channel: str
     path: str
-    role: str
+    roles: tuple[str, ...]
     title: Text
     intro: Text
     contact: bool
@@ -52,16 +52,16 @@ class IntakeForm:
 
 FORMS = {
     "report": IntakeForm(
-        "report", "/report", "resident", _("Report a problem"),
+        "report", "/report", ("resident", "volunteer"), _("Report a problem"),
         _("Tell your community what is wrong: what it is, where it is, and a photo if you can."),
         contact=False),
     "inspection": IntakeForm(
-        "inspection", "/desk/inspection", "staff", _("Log a problem found on an inspection round"),
+        "inspection", "/desk/inspection", ("staff",), _("Log a problem found on an inspection round"),
         _("Record what you found on your round; it is routed like a resident's report."),
         contact=True, contact_name_label=_("Resident concerned (optional)"),
         contact_phone_label=_("Their phone (optional)"), done=_("The problem was recorded.")),
     "visit": IntakeForm(
-        "visit", "/member/visit", "member", _("Log a problem found on a home visit"),
+        "visit", "/member/visit", ("member",), _("Log a problem found on a home visit"),
         _("Record what the resident you visited told you; it is routed like their own report."),
         contact=True, contact_name_label=_("Name of the resident visited"),
         contact_phone_label=_("Their phone"), done=_("The problem was recorded.")),
@@ -95,7 +95,7 @@ def _communities(session, actor, spec: IntakeForm) -> list[tuple[int, str]]:
 
 def _form_page(ctx: WebCtx, spec: IntakeForm, *, community_id=None, values: dict | None = None,
                errors: dict | None = None, status: int = 200):
-    with ctx.transaction(roles=(spec.role,)) as tx:
+    with ctx.transaction(roles=spec.roles) as tx:
         communities = _communities(tx.session, tx.actor, spec)
         ids = [c for c, _name in communities]
         if community_id not in ids:  # the user's own community, else the first one they may use
@@ -136,7 +136,7 @@ def _submit(ctx: WebCtx, form: FormData, spec: IntakeForm):
     values["description"] = raw if isinstance(raw, str) else ""
     community_id = forms.integer(form, "community_id")
     try:
-        with ctx.transaction(roles=(spec.role,)) as tx:
+        with ctx.transaction(roles=spec.roles) as tx:
             location = {name: _place_id(form, name) for name in PLACE_FIELDS}
             photo_ids = forms.store_photos(ctx, tx, form, "photos")
             request = intake.submit(tx.session, tx.actor, intake.Submission(

@@ -16,7 +16,7 @@ from workflow.commands import members
 from workflow.errors import DomainError
 from workflow.i18n import _
 from workflow.models import RegistrationStatus, utcnow
-from workflow.people import views as people_views
+from workflow.volunteers import views as volunteer_views
 from workflow.repository import places
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
@@ -29,7 +29,7 @@ from ..views import PART_LABELS, SATISFACTION_LABELS, request_card
 
 router = APIRouter(include_in_schema=False)
 
-MEMBER = ("member",)
+MEMBER = ("member", "volunteer")  # the task side is the same for volunteers
 BOARD_PAGE = 20
 FINISHED_PAGE = 20
 REGISTRATION_LABELS = {"active": _("Registered"), "ended": _("Ended")}
@@ -115,7 +115,7 @@ def task_board(page_no: int = Query(1, alias="page", ge=1, le=100_000), matching
         member_id = tx.actor.member_id
         registered = [r for r in members.registrations(tx.session, member_id)
                       if r.status == RegistrationStatus.active]
-        categories = people_views.matching_categories(tx.session, member_id) if matching else None
+        categories = volunteer_views.board_categories(tx.session, tx.actor, matching)
         rows = repo.open_tasks(tx.session, member_id, utcnow(), limit=BOARD_PAGE + 1,
                                offset=(page_no - 1) * BOARD_PAGE, categories=categories)
         more = len(rows) > BOARD_PAGE

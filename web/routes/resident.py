@@ -39,7 +39,7 @@ def _steps(steps: list[tuple[str, datetime]], locale: str) -> list[dict[str, Any
 @router.get("/my/requests")
 def my_requests(page_no: int = Query(1, alias="page", ge=1, le=100_000), ctx: WebCtx = Depends(get_web_ctx)):
     """The resident's requests, and the ones their merged duplicates joined, newest first."""
-    with ctx.transaction(roles=(Role.resident.value,)) as tx:
+    with ctx.transaction(roles=(Role.resident.value, Role.volunteer.value)) as tx:
         me = tx.actor.account_id
         rows = repo.mine(tx.session, tx.actor, limit=PER_PAGE + 1, offset=(page_no - 1) * PER_PAGE, following=True)
         more, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]

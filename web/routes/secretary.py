@@ -167,14 +167,16 @@ def dashboard(period: str | None = Query(None, max_length=20), scope: str | None
 # --- rankings and "why this rank" ------------------------------------------------------------------
 
 def rankings_page(ctx: WebCtx, period: str | None, scope: str | None, scope_id: int | None, unit: str | None,
-                  *, errors: dict | None = None, values: dict | None = None, status: int = 200):
+                  *, errors: dict | None = None, values: dict | None = None, status: int = 200,
+                  members: str = "party"):
     errors = dict(errors or {})
     with ctx.transaction(roles=READERS) as tx:
         period, period_errors = _period(ctx, tx, period)
         errors.update(period_errors)
         kind, scope_id, choices = _scope(tx, scope, scope_id, unit)
-        ranking = views.ranking(tx.session, ctx.settings, tx.actor, kind, scope_id, period, ctx.locale)
+        ranking = views.ranking(tx.session, ctx.settings, tx.actor, kind, scope_id, period, ctx.locale, members)
         context = {**_nav(ctx, tx, period), "scope": ranking["scope"], "choices": choices, "ranking": ranking,
+                   "members": members,
                    "meta": _meta(ranking), "publication": _publish_state(tx, period, kind, scope_id),
                    "errors": errors, "values": values or {}, "back": "rankings"}
     if period_errors and status == 200:
@@ -185,8 +187,9 @@ def rankings_page(ctx: WebCtx, period: str | None, scope: str | None, scope_id: 
 @router.get("/rankings")
 def rankings(period: str | None = Query(None, max_length=20), scope: str | None = Query(None, max_length=16),
              id: int | None = Query(None, ge=1, le=2**31 - 1), unit: str | None = Query(None, max_length=40),
-             ctx: WebCtx = Depends(get_web_ctx)):
-    return rankings_page(ctx, period, scope, id, unit)
+             members: str = Query("party", max_length=16), ctx: WebCtx = Depends(get_web_ctx)):
+    """评先推优; party members and volunteers are ranked apart (``members=volunteer``)."""
+    return rankings_page(ctx, period, scope, id, unit, members=members if members in views.MEMBER_KINDS else "party")
 
 
 @router.get("/rankings/members/{member_id}")

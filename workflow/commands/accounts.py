@@ -27,6 +27,7 @@ from ..models import (
     LoginAttempt,
     LoginOutcome,
     Member,
+    MemberKind,
     Role,
     Street,
     Unit,
@@ -125,13 +126,16 @@ def create_account(
     member = None
     if role == Role.member:
         member = Member(account_id=account.id, unit_id=unit_id)
+    elif role == Role.volunteer:  # a volunteer has no home unit
+        member = Member(account_id=account.id, kind=MemberKind.volunteer, unit_id=None)
+    if member is not None:
         session.add(member)
         session.flush()
     if by is not None:
         if by == SELF:
             by = Actor(role=account.role.value, account_id=account.id)
         after = audit.snapshot(account, ("username", "display_name", "role", "community_id", "street_id", "is_active"))
-        if member is not None:
+        if member is not None and role == Role.member:
             after["unit_id"] = unit_id
         audit.record(session, by, "account.create", f"account:{account.id}", account.created_at or utcnow(),
                      {"after": after})

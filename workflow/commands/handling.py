@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import deadlines, lifecycle, notifications, outbox, rules
-from ..access import Actor, can_view, is_registered
+from ..access import CLAIMERS, RESIDENTS, Actor, can_view, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
 from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
@@ -46,6 +46,7 @@ from ..repository import requests as repo
 from ..repository import street as street_repo
 from ..repository import zones as zone_repo
 from ..scoring import ledger
+from ..volunteers import repository as volunteers_repo
 from ..settings import Settings
 from ..validation import clean_text
 from . import photos as photo_cmds
@@ -58,11 +59,12 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
     Role.staff: frozenset({"staff"}),
     Role.street_officer: frozenset({"street_officer"}),
     Role.member: frozenset({"member", "claimer"}),
+    Role.volunteer: frozenset({"member", "claimer", "evaluator"}),
     Role.resident: frozenset({"evaluator"}),
     Role.secretary: frozenset({"evaluator"}),
     Role.admin: frozenset(),
 }
-HUMAN_HANDLERS = {Role.staff, Role.street_officer, Role.member, Role.secretary}
+HUMAN_HANDLERS = {Role.staff, Role.street_officer, Role.member, Role.volunteer, Role.secretary}
 MAX_REASON = 500
 MAX_TEXT = 2000
 
@@ -94,10 +96,10 @@ def fire(
     request = repo.get_for_update(session, request_id)
     # A member who finds an open task of a community they are not registered with is told so
     # (not_registered below) without being allowed to read it.
-    claiming_open_task = trigger == "claim" and actor.role == Role.member and request.status == Status.open_task
+    claiming_open_task = trigger == "claim" and actor.role in CLAIMERS and request.status == Status.open_task
     # The member holding the live claim sees the request: for the claimer's moves, the claim that
     # the relation check and the move read answers that too.
-    holds_claim = actor.role == Role.member and "claimer" in lifecycle.who_may(trigger) \
+    holds_claim = actor.role in CLAIMERS and "claimer" in lifecycle.who_may(trigger) \
         and (claim := repo.live_claim(session, request.id)) is not None and claim.member_id == actor.member_id
     if not (claiming_open_task or holds_claim or can_view(session, actor, request)):
         raise repo.not_found(request_id)
@@ -137,7 +139,7 @@ def evaluate(session: Session, settings: Settings, actor: Actor, request_id: int
     anything else reopens it. Either way the evaluation is kept."""
     now = now or utcnow()
     request = repo.get_for_update(session, request_id)
-    if actor.role == Role.resident and request.reporter_id != actor.account_id \
+    if actor.role in RESIDENTS and request.reporter_id != actor.account_id \
             and links.is_linked(session, request.id, actor.account_id):
         return _co_evaluate(session, actor, request, params, now)
     content = params.get("satisfaction") in (Satisfaction.satisfied, Satisfaction.basically_satisfied) \
@@ -194,6 +196,9 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
                 _("You are not registered with this community, so you cannot claim its tasks."),
                 code="not_registered",
             )
+        if actor.role == Role.volunteer and not volunteers_repo.allows_volunteers(session, request.category_id):
+            raise Forbidden(_("Tasks of this kind are for party members; volunteers cannot claim them."),
+                            code="members_only")
         return
     if kind == "claimer":
         claim = repo.live_claim(session, request.id)
@@ -202,7 +207,7 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
         return
     if kind == "evaluator":
         if request.reporter_id is not None:
-            ok = actor.role == Role.resident and request.reporter_id == actor.account_id
+            ok = actor.role in RESIDENTS and request.reporter_id == actor.account_id
         else:
             ok = actor.role == Role.secretary and actor.covers(request)
         if not ok:
@@ -230,7 +235,7 @@ def available(session: Session, actor: Actor, request: Request, *, memo: dict | 
         except Forbidden:
             continue
         out.append(trigger)
-    if not out and actor.role == Role.resident and request.status == Status.resolved \
+    if not out and actor.role in RESIDENTS and request.status == Status.resolved \
             and request.reporter_id != actor.account_id and links.is_linked(session, request.id, actor.account_id) \
             and repo.evaluation_by(session, request.id, request.round, actor.account_id) is None:
         out.append("evaluate")
@@ -267,7 +272,7 @@ def _personal(actor: Actor, status: Status) -> bool:
     """Whether :func:`available` reads more of a request in ``status`` than its status and place
     (community, street) for ``actor``: a move open to them as the claimer or the evaluator, or a
     resident's evaluation of a resolved request they follow."""
-    if actor.role == Role.resident and status == Status.resolved:
+    if actor.role in RESIDENTS and status == Status.resolved:
         return True
     kinds = ROLE_KINDS.get(actor.role, frozenset()) & {"claimer", "evaluator"}
     return any(kinds & lifecycle.who_may(trigger) for trigger in lifecycle.available_triggers(status))

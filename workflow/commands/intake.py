@@ -33,6 +33,8 @@ MAX_DESCRIPTION = 2000
 # Which role collects through which channel.
 CHANNEL_ROLE = {Channel.report: Role.resident, Channel.inspection: Role.staff, Channel.visit: Role.member,
                 Channel.open311: Role.client}
+# Volunteers are residents too: they report like one.
+ALSO_REPORTS = {Channel.report: Role.volunteer}
 
 
 @dataclass
@@ -71,7 +73,7 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
     if expected is None:
         raise InvalidInput(_("Requests from channel {channel} are not taken here.", channel=channel.value),
                            code="channel_not_accepted")
-    if actor.role != expected:
+    if actor.role != expected and actor.role != ALSO_REPORTS.get(channel):
         raise Forbidden(_("Your role cannot submit through this channel."), code="role_not_allowed")
 
     description = (sub.description or "").strip()

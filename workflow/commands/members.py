@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..access import Actor, is_registered
+from ..access import CLAIMERS, Actor, is_registered
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
 from ..models import Community, Member, Registration, RegistrationStatus, Role, utcnow
@@ -18,8 +18,8 @@ from ..settings import Settings
 
 
 def _require_member(actor: Actor) -> None:
-    if actor.role != Role.member or actor.member_id is None:
-        raise Forbidden(_("Only members register with a community."), code="role_not_allowed")
+    if actor.role not in CLAIMERS or actor.member_id is None:
+        raise Forbidden(_("Only members and volunteers register with a community."), code="role_not_allowed")
 
 
 def _active(session: Session, member_id: int, community_id: int) -> Registration | None:

@@ -36,12 +36,12 @@ DEFAULT_DEADLINE = {
     Urgency.complex: DeadlineClass.d15,
 }
 CREATE_FIELDS = {"code", "parent", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order",
-                 "attributes", "skills"}
+                 "attributes", "skills", "volunteers"}
 UPDATE_FIELDS = {"name_zh", "name_en", "urgency", "deadline_class", "default_route", "sort_order", "active",
-                 "attributes", "skills"}
+                 "attributes", "skills", "volunteers"}
 # What the audit log keeps of a category before and after a change.
 AUDITED = ("code", "name_zh", "name_en", "urgency", "deadline_class", "default_route", "active", "sort_order",
-           "attributes", "skills")
+           "attributes", "skills", "volunteers")
 
 
 # --- shared by the administration commands --------------------------------------------------------
@@ -136,6 +136,7 @@ def create_category(session: Session, actor: Actor, fields: dict[str, Any]) -> C
         active=True,
         attributes=_attributes(fields.get("attributes", []), parent_id is None),
         skills=clean_skills(fields.get("skills", [])),
+        volunteers=bool_field(fields.get("volunteers", False), "volunteers"),
     )
     session.add(category)
     session.flush()
@@ -169,6 +170,8 @@ def update_category(session: Session, actor: Actor, code: str, fields: dict[str,
         category.attributes = _attributes(fields["attributes"], category.parent_id is None)
     if "skills" in fields:
         category.skills = clean_skills(fields["skills"])
+    if "volunteers" in fields:
+        category.volunteers = bool_field(fields["volunteers"], "volunteers")
     session.flush()
     audit.record(session, actor, "category.update", f"category:{category.code}", utcnow(),
                  audit.changes(before, audit.snapshot(category, AUDITED)))

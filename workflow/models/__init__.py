@@ -22,6 +22,7 @@ from .people import (
     LoginAttempt,
     LoginOutcome,
     Member,
+    MemberKind,
     Open311Client,
     PersonalDataRead,
     Registration,
@@ -63,7 +64,7 @@ __all__ = [
     "WebhookDelivery", "WhistleCall",
     "Account", "AuthToken", "LoginAttempt", "LoginOutcome", "Base", "Building", "Category", "Channel", "Claim",
     "ClaimStatus",
-    "Community", "Evaluation", "Grid", "Member", "Open311Client",
+    "Community", "Evaluation", "Grid", "Member", "MemberKind", "Open311Client",
     "PersonalDataRead", "Outcome", "OutboxMessage", "OutboxStatus", "Photo",
     "PhotoStage", "ProcessedMessage", "Registration", "RegistrationStatus", "Request", "RequestEvent",
     "AuditEntry", "HoursEntry", "MemberScore", "PointEntry", "PointReason", "RunStatus", "ScopeKind", "ScoreRun",
@@ -76,3 +77,4 @@ __all__ = [
 from ..identity import models as _identity_models  # noqa: E402,F401
 from ..people import models as _people_models  # noqa: E402,F401
 from ..visits import models as _visits_models  # noqa: E402,F401
+from ..volunteers import models as _volunteers_models  # noqa: E402,F401

@@ -21,6 +21,10 @@ class Role(enum.StrEnum):
     # An outside system that files requests through Open311 (a city app, a hotline). It never logs
     # in: its account only names who collected the requests it sends.
     client = "client"
+    # 志愿者: a resident who is not a party member and serves beside the members. They report and
+    # evaluate like any resident, register with communities and claim the tasks whose category
+    # allows volunteers (workflow.volunteers).
+    volunteer = "volunteer"
 
 
 class Account(Base):
@@ -98,14 +102,27 @@ class Unit(Base):
     contact: Mapped[str] = mapped_column(String(200), default="")
 
 
+class MemberKind(enum.StrEnum):
+    party = "party"  # 下沉党员, with a home unit
+    volunteer = "volunteer"  # 志愿者, with none
+
+
 class Member(Base):
-    """下沉党员: a party member seconded to serve where they live."""
+    """Someone who registers with communities and claims their tasks: a party member seconded to
+    serve where they live (下沉党员, with their home unit), or a volunteer (志愿者). The two are scored
+    and ranked apart; only members have a home unit to report to."""
 
     __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("(kind = 'party' AND unit_id IS NOT NULL) OR (kind = 'volunteer' AND unit_id IS NULL)",
+                        name="unit_matches_kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[MemberKind] = mapped_column(enum_column(MemberKind, "member_kind"), default=MemberKind.party,
+                                             server_default="party")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     claim_limit: Mapped[int | None] = mapped_column(Integer)  # None: the configured default
 
 

@@ -202,7 +202,9 @@ class MemberScore(Base):
     member_id: Mapped[int] = mapped_column(Integer)
     community_id: Mapped[int] = mapped_column(Integer)
     street_id: Mapped[int] = mapped_column(Integer)
-    unit_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(Integer)  # None for a volunteer
+    # "party" or "volunteer" (MemberKind): the two are ranked apart.
+    kind: Mapped[str] = mapped_column(String(16), default="party", server_default="party")
     tasks: Mapped[int] = mapped_column(Integer)
     hours: Mapped[Decimal] = mapped_column(Numeric(8, 1))
     quality_sum: Mapped[Decimal] = mapped_column(Numeric(12, 4))  # sum of task scores

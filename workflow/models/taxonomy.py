@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, enum_column
@@ -56,6 +56,9 @@ class Category(Base):
     # board's "matches my skills" and the desk's list of members who could help read them (a
     # subcategory's own and its parent's).
     skills: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Volunteers (志愿者) may claim this kind's tasks, beside the party members; a subcategory also
+    # when its parent allows them.
+    volunteers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def name_in(self, locale: str) -> str:
         """The category's name in a person's language (Chinese unless English was asked for)."""

@@ -61,7 +61,7 @@ def register(session: Session, actor: Actor, community_id: int, *, timezone: str
     now = now or utcnow()
     if session.get(Community, community_id) is None:
         raise NotFound(_("Community {id} does not exist.", id=community_id), code="community_not_found")
-    _reader(session, actor, community_id)
+    require_reader(session, actor, community_id)
     if class_code is not None and class_code not in repo.known_classes(session):
         raise InvalidInput(_("Unknown member class {code}.", code=class_code[:32]), code="unknown_member_class",
                            details={"field": "class"})
@@ -83,7 +83,7 @@ def register(session: Session, actor: Actor, community_id: int, *, timezone: str
     return {"community_id": community_id, "quiet_weeks": weeks, "quiet_since": since, **counts, "entries": rows}
 
 
-def _reader(session: Session, actor: Actor, community_id: int) -> None:
+def require_reader(session: Session, actor: Actor, community_id: int) -> None:
     """The register is read by the community's staff and secretary, its street's officers and
     secretary, and admins."""
     if actor.role == Role.admin:

@@ -226,7 +226,7 @@ def mine(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
          following: bool = False) -> Sequence[Request]:
     """What a person brought in: a resident's reports, staff's inspections, a member's visits.
     ``following``: a resident's list also holds the requests their merged duplicates joined."""
-    if actor.role == Role.resident:
+    if actor.role in (Role.resident, Role.volunteer):  # a volunteer's reports, as a resident's
         cond = Request.reporter_id == actor.account_id
         if following:
             linked = select(RequestLink.request_id).where(RequestLink.account_id == actor.account_id)

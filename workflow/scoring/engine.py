@@ -139,7 +139,7 @@ class MemberRow:
     member_id: int
     community_id: int
     street_id: int
-    unit_id: int
+    unit_id: int | None  # None for a volunteer
     username: str
     tasks: int = 0
     hours: Decimal = Decimal("0.0")
@@ -161,6 +161,7 @@ class MemberRow:
     street_rank: int | None = None
     street_grade: str | None = None
     street_decided_by: str | None = None
+    kind: str = "party"  # MemberKind: party members and volunteers are ranked apart
 
     def sort_key(self) -> tuple:
         return tuple(-value for value in self.tie_values()) + (self.username,)
@@ -376,14 +377,16 @@ def _assess(rules: PolicyRules, registered: list, tasks: dict, points: dict, red
     assess = _Assessor(rules)
     no_tasks = (0, Decimal("0.0"), Decimal(0))
     members = []
-    for member_id, community_id, street_id, unit_id, username in registered:
+    for member_id, community_id, street_id, unit_id, username, kind in registered:
         count, hours, score_sum = tasks.get((member_id, community_id), no_tasks)
         bonus, deduction = points.get(member_id, (0, 0))
-        members.append(assess(member_id, community_id, street_id, unit_id, username, count, hours, score_sum,
-                              means.get(community_id, prior), bonus, deduction,
-                              (member_id, community_id) in red))
-    _rank(rules, members, "community", attrgetter("community_id"))
-    _rank(rules, members, "street", attrgetter("street_id"))
+        row = assess(member_id, community_id, street_id, unit_id, username, count, hours, score_sum,
+                     means.get(community_id, prior), bonus, deduction, (member_id, community_id) in red)
+        row.kind = kind.value if hasattr(kind, "value") else kind
+        members.append(row)
+    # Party members and volunteers are ranked apart, each against their own kind.
+    _rank(rules, members, "community", attrgetter("kind", "community_id"))
+    _rank(rules, members, "street", attrgetter("kind", "street_id"))
     members.sort(key=attrgetter("street_id", "community_id", "member_id"))
     return members
 
@@ -447,13 +450,13 @@ def year_start(end: date, kind: str) -> date:
 
 
 def _registered(reads: Reads, begins: datetime, ends: datetime, marks: Marks,
-                streets: list[int] | None) -> Callable[[], list[tuple[int, int, int, int, str]]]:
+                streets: list[int] | None) -> Callable[[], list[tuple[int, int, int, int | None, str, str]]]:
     """Members registered with a community at some time in the period, as registrations stood then."""
     at = marks.instant
     ended = case((Registration.ended_at <= at, Registration.ended_at), else_=None)
     stmt = (
         select(Registration.member_id, Registration.community_id, Community.street_id, Member.unit_id,
-               Account.username)
+               Account.username, Member.kind)
         .join(Community, Community.id == Registration.community_id)
         .join(Member, Member.id == Registration.member_id)
         .join(Account, Account.id == Member.account_id)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..i18n import Text, _
 from ..models import (
     Account,
@@ -93,8 +93,8 @@ def scope_of(actor: Actor) -> Scope:
             return Scope("community", actor.community_id)
         if actor.street_id is not None:
             return Scope("street", actor.street_id)
-    if actor.role == Role.member and actor.member_id is not None:
-        return Scope("member", actor.member_id)
+    if actor.role in (Role.member, Role.volunteer) and actor.member_id is not None:
+        return Scope("member", actor.member_id)  # a volunteer's own record, as a member's
     raise Forbidden(_("Scores are for secretaries, administrators and each member's own record."),
                     code="role_not_allowed")
 
@@ -299,10 +299,22 @@ def trend(session: Session, settings: Settings, actor: Actor, unit_kind: str, un
 
 # --- rankings --------------------------------------------------------------------------------------
 
+MEMBER_KINDS = ("party", "volunteer")
+
+
+def _kind(kind: str) -> str:
+    if kind not in MEMBER_KINDS:
+        raise InvalidInput(_("Rankings are of party members (party) or of volunteers (volunteer)."),
+                           code="unknown_member_kind", details={"field": "kind"})
+    return kind
+
+
 def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str, scope_id: int, period: str,
-            locale: str) -> dict[str, Any]:
-    """评先推优: one community's or street's ranking, with grades, quotas and who was not ranked and why."""
+            locale: str, kind: str = "party") -> dict[str, Any]:
+    """评先推优: one community's or street's ranking, with grades, quotas and who was not ranked and why.
+    Party members and volunteers (``kind``) are ranked apart."""
     periods.parse(period)
+    _kind(kind)
     name = ranking_access(session, actor, scope_kind, scope_id)
     street_id = _unit(session, scope_kind, scope_id)[1]
     level = scope_kind
@@ -311,7 +323,7 @@ def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str,
     else:  # a community's publication holds no street ranking
         run = runs.effective(session, settings, period, ScopeKind.street, scope_id)
     column = MemberScore.community_id if level == "community" else MemberScore.street_id
-    rows = _member_rows(session, run, column == scope_id)
+    rows = _member_rows(session, run, column == scope_id, MemberScore.kind == kind)
     ranked = [r for r in rows if getattr(r[0], f"{level}_rank") is not None]
     ranked.sort(key=lambda r: (getattr(r[0], f"{level}_rank"), r[1]))
     # Not ranked: kept out by a gate. (An eligible record without a street rank is a second record of a
@@ -321,7 +333,7 @@ def ranking(session: Session, settings: Settings, actor: Actor, scope_kind: str,
     rules = policies.rules_of(policies.by_version(session, run.policy_version))
     cutoffs = engine.grade_cutoffs(rules, len(ranked))
     return {
-        "scope": {"kind": scope_kind, "id": scope_id, "name": name}, **run_meta(run),
+        "scope": {"kind": scope_kind, "id": scope_id, "name": name}, "member_kind": kind, **run_meta(run),
         "quotas": [{"grade": q.grade, "label": GRADE_LABELS[q.grade].render(locale), "share": float(q.share),
                     "last_position": last} for q, (_g, last) in zip(rules.grade_quotas, cutoffs, strict=False)],
         "ranked": [_member_line(r, level, locale) for r in ranked],
@@ -343,7 +355,7 @@ def ranking_access(session: Session, actor: Actor, scope_kind: str, scope_id: in
 def _member_rows(session: Session, run: ScoreRun, *where) -> list[tuple[MemberScore, str, str, str]]:
     stmt = (select(MemberScore, Account.username, Account.display_name, Unit.name)
             .join(Member, Member.id == MemberScore.member_id).join(Account, Account.id == Member.account_id)
-            .join(Unit, Unit.id == MemberScore.unit_id)
+            .outerjoin(Unit, Unit.id == MemberScore.unit_id)  # a volunteer has none
             .where(MemberScore.run_id == run.id, *where))
     return [tuple(row) for row in session.execute(stmt)]
 
@@ -353,7 +365,8 @@ def _member_line(row: tuple[MemberScore, str, str, str], level: str, locale: str
     grade = getattr(score, f"{level}_grade")
     decided = getattr(score, f"{level}_decided_by")
     return {
-        "member_id": score.member_id, "name": display_name, "username": username, "unit": unit_name,
+        "member_id": score.member_id, "name": display_name, "username": username, "unit": unit_name or "",
+        "kind": score.kind,
         "community_id": score.community_id, "rank": getattr(score, f"{level}_rank"), "grade": grade,
         "grade_label": GRADE_LABELS[grade].render(locale) if grade else None,
         "decided_by": decided, "decided_by_label": DECIDED_BY_LABELS[decided].render(locale) if decided else None,
@@ -483,8 +496,9 @@ def _standing(session: Session, run: ScoreRun, score: MemberScore, level: str, s
     if level == "street" and run.scope_kind == ScopeKind.community:
         return None  # a community's publication holds only its own members: no street standing
     rank_col = getattr(MemberScore, f"{level}_rank")
+    same = MemberScore.kind == score.kind  # ranked against their own kind
     ranked = session.scalar(select(func.count()).select_from(MemberScore)
-                            .where(MemberScore.run_id == run.id, column == unit, rank_col.is_not(None)))
+                            .where(MemberScore.run_id == run.id, column == unit, same, rank_col.is_not(None)))
     result = {"rank": rank, "of": ranked, "grade": getattr(score, f"{level}_grade"), "grade_label": None,
               "decided_by": getattr(score, f"{level}_decided_by"), "decided_by_label": None, "above": None}
     if result["grade"]:
@@ -495,7 +509,7 @@ def _standing(session: Session, run: ScoreRun, score: MemberScore, level: str, s
         above = session.execute(
             select(MemberScore, Account.display_name).join(Member, Member.id == MemberScore.member_id)
             .join(Account, Account.id == Member.account_id)
-            .where(MemberScore.run_id == run.id, column == unit, rank_col.is_not(None), rank_col < rank)
+            .where(MemberScore.run_id == run.id, column == unit, same, rank_col.is_not(None), rank_col < rank)
             .order_by(rank_col.desc(), MemberScore.composite).limit(1)).first()
         if above is not None:
             other, other_name = above
@@ -544,7 +558,7 @@ def readable_scopes(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def assessment(session: Session, settings: Settings, actor: Actor, scope_kind: str, scope_id: int, period: str,
-               locale: str) -> dict[str, Any]:
+               locale: str, kind: str = "party") -> dict[str, Any]:
     """Every member registered with a community (or the communities of a street) in the period, one
     row per member and community: tasks, hours, mean appraisal, quality, points, composite, and rank
     and grade in that scope's ranking; members kept out by a gate carry the gate's message."""
@@ -566,7 +580,7 @@ def assessment(session: Session, settings: Settings, actor: Actor, scope_kind: s
         .group_by(HoursEntry.member_id, HoursEntry.community_id))}
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     rows = []
-    for row in _member_rows(session, run, column == scope_id):
+    for row in _member_rows(session, run, column == scope_id, MemberScore.kind == _kind(kind)):
         score = row[0]
         line = _member_line(row, scope_kind, locale)
         average = appraisals.get((score.member_id, score.community_id))
@@ -574,4 +588,5 @@ def assessment(session: Session, settings: Settings, actor: Actor, scope_kind: s
                     appraisal_average=None if average is None else round(float(average), 2))
         rows.append(line)
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"], r["community_id"]))
-    return {"scope": {"kind": scope_kind, "id": scope_id, "name": name}, **run_meta(run), "members": rows}
+    return {"scope": {"kind": scope_kind, "id": scope_id, "name": name}, "member_kind": kind, **run_meta(run),
+            "members": rows}

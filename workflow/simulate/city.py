@@ -174,7 +174,7 @@ def build(rng: random.Random, shape: CityShape, out: BulkWriter, password_hash: 
         for _k in range(quota):
             n += 1
             acc = account(f"m{n:06d}", "member")
-            members.append((member_id, acc, unit_id + rng.randrange(n_units), None))
+            members.append((member_id, acc, "party", unit_id + rng.randrange(n_units), None))
             member_account[member_id] = acc
             registered = since + timedelta(seconds=rng.uniform(0, 390 * 86400))
             homes = [info_c]
@@ -199,7 +199,7 @@ def build(rng: random.Random, shape: CityShape, out: BulkWriter, password_hash: 
     client_key = KEY_PREFIX + f"{rng.getrandbits(128):032x}"
     client_account = account(f"open311-{rng.getrandbits(24):06x}", "client", name=CLIENT_NAME, pw=NO_LOGIN)
     out.write("accounts", ACCOUNT_COLUMNS, accounts)
-    out.write("members", ("id", "account_id", "unit_id", "claim_limit"), members)
+    out.write("members", ("id", "account_id", "kind", "unit_id", "claim_limit"), members)
     out.write("registrations", ("id", "member_id", "community_id", "status", "registered_at", "ended_at"),
               registrations)
     out.write("responsibility_zones", ("id", "member_id", "community_id", "grid_id", "building_id", "created_at"),
