@@ -105,8 +105,9 @@ def _ranking(session: Session, run: ScoreRun, kind: str, scope_id: int, locale: 
     else:
         rank, grade = MemberScore.street_rank, MemberScore.street_grade
         where = [MemberScore.street_id == scope_id]
+    # The party members' ranking: volunteers are ranked apart, and shown as such on no board yet.
     rows = session.execute(select(MemberScore.member_id, rank, grade).where(
-        MemberScore.run_id == run.id, rank.is_not(None), *where).order_by(rank, MemberScore.member_id)
+        MemberScore.run_id == run.id, MemberScore.kind == "party", rank.is_not(None), *where).order_by(rank, MemberScore.member_id)
         .limit(RANKED)).all()
     shown = identity.shown_members(session, [r[0] for r in rows], locale)
     seen: set[int] = set()

@@ -50,7 +50,7 @@ def build(session: Session, settings: Settings, actor: Actor, unit_id: int, peri
         ranked_counts[community_id] = session.scalar(
             select(func.count()).select_from(MemberScore).where(
                 MemberScore.run_id == run.id, MemberScore.community_id == community_id,
-                MemberScore.community_rank.is_not(None))) or 0
+                MemberScore.kind == "party", MemberScore.community_rank.is_not(None))) or 0  # "of N members"
     for community_id, run in sorted(run_of.items()):
         stmt = (select(MemberScore, Account.display_name, Community.name, Street.name)
                 .join(Member, Member.id == MemberScore.member_id).join(Account, Account.id == Member.account_id)
