@@ -25,6 +25,7 @@ from .routes import (
     admin,
     auth,
     board,
+    deliberation,
     members,
     notifications,
     people,
@@ -33,8 +34,8 @@ from .routes import (
     requests,
     scores,
     street,
-    volunteers,
     visits,
+    volunteers,
     webhooks,
 )
 from .schemas import ErrorOut
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores,
-                   visits, board, people, volunteers):
+                   visits, board, people, volunteers, deliberation):
         app.include_router(module.router, prefix="/api/v1", responses=COMMON_ERRORS)
     app.include_router(open311_routes.router)
     web_errors.install(app)

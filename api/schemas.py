@@ -74,7 +74,8 @@ class SubmitIn(BaseModel):
     address: str = Field("", max_length=200)
     latitude: float | None = None
     longitude: float | None = None
-    contact_name: str = Field("", max_length=100, description="For visits: the resident visited.")
+    contact_name: str = Field("", max_length=100, description="For visits: the resident visited; for a building "
+                                                          "leader's report on behalf: the resident reported for.")
     contact_phone: str = Field("", max_length=32)
     photo_ids: list[DbId] = Field(default_factory=list, max_length=9, description="Ids from POST /api/v1/photos.")
     attributes: dict[str, str | int | float | list[str]] | None = Field(
@@ -82,6 +83,8 @@ class SubmitIn(BaseModel):
         description="Answers to the category's extra questions, by attribute code (see GET "
                     "/open311/v2/services/{code}.json): text, a number, or a list of keys for a multivaluelist. "
                     "When given, the required ones must be answered; left out, none is asked.")
+    on_behalf: bool = Field(False, description="楼栋长: a report for a resident of the building the caller leads "
+                                               "(building_id and contact_name required).")
 
     def submission(self) -> intake.Submission:
         fields = self.model_dump()

@@ -62,6 +62,8 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x03\x00\x08\xfc\x02\xfe\xa7\x9a\xa0\xa0\x00\x00\x00\x00IEND\xaeB`\x82")
 CODE = re.compile(r'data-code="([^"]*)"')
 _serial = itertools.count(1)
+MEETING_FIELDS = {"topic": "长椅放在哪里", "held_on": date(2026, 12, 5), "participant_count": 9,
+                  "options": ["东侧", "西侧"]}
 
 
 def serial() -> int:
@@ -257,6 +259,22 @@ class Env:
             self.world.ids["volunteer_c"] = actor.member_id
         return self.world.ids["volunteer_c"]
 
+    def suggestion(self, scope: str) -> int:
+        """A fresh suggestion of resident_a to community A (own) or resident_c to C (other)."""
+        from workflow.deliberation import commands as deliberation
+
+        with unit_of_work(self.runtime.sessions) as session:
+            return deliberation.submit(session, self.actor("resident_a" if scope == "own" else "resident_c"),
+                                       self.community(scope), f"建言{serial()}", "建议在花园装长椅").id
+
+    def meeting(self, scope: str) -> int:
+        """A fresh meeting of community A (own) or C (other), its decision not yet recorded."""
+        from workflow.deliberation import commands as deliberation
+
+        with unit_of_work(self.runtime.sessions) as session:
+            return deliberation.convene(session, self.actor("staff_a" if scope == "own" else "staff_c"),
+                                        self.community(scope), MEETING_FIELDS).id
+
     def new_resident(self, scope: str = "own") -> tuple[str, str]:
         """A fresh resident of community A (or C): their username and a token."""
         username = f"resident_x{serial()}"
@@ -393,6 +411,15 @@ class Env:
             staff = self.actor("staff_a" if scope == "own" else "staff_c")
             return building, visits.appoint_center_household(session, staff, building, self.member_id(scope),
                                                              timezone=self.settings.timezone).id
+
+    def leader(self, scope: str) -> tuple[int, int]:
+        """(building, leader): a fresh building led by resident_a / resident_c."""
+        building = self.new_building(scope)
+        with unit_of_work(self.runtime.sessions) as session:
+            staff = self.actor("staff_a" if scope == "own" else "staff_c")
+            resident = self.id("resident_a" if scope == "own" else "resident_c")
+            return building, visits.appoint_leader(session, staff, building, resident,
+                                                   timezone=self.settings.timezone).id
 
     def pairing(self, scope: str) -> tuple[int, int]:
         """(household, pairing): a fresh household and its open pairing."""

@@ -297,6 +297,10 @@ STAFF_ONLY = X("401", D, D, "ok|" + NF, D, D, D)
 VNF = "404 volunteer_not_found"
 TIME_BANK_READERS = X("401", D, D, "ok|" + VNF, D, "ok|" + VNF, "ok", D)
 TIME_BANK_KEEPERS = X("401", D, D, "ok|" + VNF, D, "ok|" + VNF, D, D)
+SNF, MNF = "404 suggestion_not_found", "404 meeting_not_found"
+NBL = "403 not_building_leader"
+DELIBERATION_READERS = X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok", D)
+DELIBERATION_KEEPERS = X("401", D, D, "ok|" + OUT, D, "ok|" + OUT, D, D)
 CLAIMERS = X("401", D, "ok", D, D, D, D, "ok")  # members and volunteers: the task side
 OFFICER_ONLY = X("401", D, D, D, "ok|" + NF, D, D)
 SCORE_READERS = X("401", D, OUT, D, D, "ok|" + OUT, "ok", OUT)
@@ -532,6 +536,19 @@ API_ROWS = [
     api("POST /api/v1/buildings/{building_id}/center-households/{center_id}/end", HOUSEHOLD_KEEPERS,
         lambda env, role, scope: Call("/api/v1/buildings/{}/center-households/{}/end".format(
             *env.center_household(scope)), json={})),
+    # 楼栋长 (README, "Building leaders")
+    api("GET /api/v1/buildings/{building_id}/leaders", HOUSEHOLD_READERS,
+        lambda env, role, scope: Call(f"/api/v1/buildings/{env.leader(scope)[0]}/leaders")),
+    api("POST /api/v1/buildings/{building_id}/leaders", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/buildings/{env.new_building(scope)}/leaders",
+                                      json={"account_id": env.id("resident_a" if scope == "own" else "resident_c")})),
+    api("POST /api/v1/buildings/{building_id}/leaders/{leader_id}/end", HOUSEHOLD_KEEPERS,
+        lambda env, role, scope: Call("/api/v1/buildings/{}/leaders/{}/end".format(*env.leader(scope)), json={})),
+    api("GET /api/v1/buildings/{building_id}/requests",
+        X("401", NBL, NBL, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok"),
+        lambda env, role, scope: Call(f"/api/v1/buildings/{env.id('building_A' if scope == 'own' else 'building_C')}"
+                                      "/requests")),
+    api("GET /api/v1/me/buildings", ANY_LOGIN, static("/api/v1/me/buildings"), scoped=False),
     api("GET /api/v1/grids/{grid_id}/workers", HOUSEHOLD_READERS,
         lambda env, role, scope: Call(f"/api/v1/grids/{env.grid(scope)}/workers")),
     api("POST /api/v1/grids/{grid_id}/workers", HOUSEHOLD_KEEPERS,
@@ -572,6 +589,28 @@ API_ROWS = [
     api("POST /api/v1/volunteers/{member_id}/time-bank/services", TIME_BANK_KEEPERS,
         lambda env, role, scope: Call(f"/api/v1/volunteers/{env.volunteer_with_hours(scope)}/time-bank/services",
                                       json={"hours": 1, "note": "上门理发"})),
+    # 建言 and 议事 (README, "Suggestions and meetings")
+    api("POST /api/v1/suggestions", X("401", "ok", "ok|403 not_registered", D, D, D, D),
+        lambda env, role, scope: Call("/api/v1/suggestions", json={"community_id": env.community(scope),
+                                                                   "title": "装长椅", "body": "花园缺座椅"})),
+    api("GET /api/v1/suggestions/mine", ANY_LOGIN, static("/api/v1/suggestions/mine"), scoped=False),
+    api("GET /api/v1/suggestions/{suggestion_id}", X("401", "ok|" + SNF, SNF, "ok|" + SNF, "ok|" + SNF, "ok|" + SNF,
+                                                     "ok", SNF),
+        lambda env, role, scope: Call(f"/api/v1/suggestions/{env.suggestion(scope)}")),
+    api("POST /api/v1/suggestions/{suggestion_id}/{action}", DELIBERATION_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/suggestions/{env.suggestion(scope)}/adopt", json={})),
+    api("GET /api/v1/communities/{community_id}/suggestions", DELIBERATION_READERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/suggestions")),
+    api("POST /api/v1/communities/{community_id}/meetings", DELIBERATION_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/meetings", json={
+            "topic": "长椅", "held_on": "2026-12-05", "participant_count": 5, "options": ["东", "西"]})),
+    api("GET /api/v1/communities/{community_id}/meetings", DELIBERATION_READERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/meetings")),
+    api("GET /api/v1/meetings/{meeting_id}", X("401", MNF, MNF, "ok|" + MNF, "ok|" + MNF, "ok|" + MNF, "ok", MNF),
+        lambda env, role, scope: Call(f"/api/v1/meetings/{env.meeting(scope)}")),
+    api("POST /api/v1/meetings/{meeting_id}/decision", DELIBERATION_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/meetings/{env.meeting(scope)}/decision", json={
+            "votes": [5, 2], "chosen": 0, "decision": "装在东侧", "outcome": "adopt"})),
     api("GET /api/v1/communities/{community_id}/volunteers", X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT,
                                                                "ok", D),
         lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/volunteers")),
@@ -899,6 +938,22 @@ PAGE_ROWS = [
     page("GET /member/showing", MEMBER_PAGE, static("/member/showing"), scoped=False),
     page("POST /member/showing", MEMBER_PAGE, static("/member/showing", data={"show_name": "1", "show_unit": "1",
                                                                               "title": "楼栋长"}), scoped=False),
+    page("GET /my/suggestions", X(L, "ok", "ok", W, W, W, W), static("/my/suggestions"), scoped=False),
+    page("POST /my/suggestions", X(L, "ok", "ok|403 not_registered", W, W, W, W),
+         lambda env, role, scope: Call("/my/suggestions", data={"community_id": str(env.community(scope)),
+                                                                "title": "装长椅", "body": "花园缺座椅"})),
+    page("GET /desk/suggestions", X(L, W, W, "ok", "ok", "ok", "ok", W), static("/desk/suggestions"), scoped=False),
+    page("POST /desk/suggestions/{suggestion_id}/act/{trigger}", X(L, W, W, "ok|" + OUT, W, "ok|" + OUT, W, W),
+         lambda env, role, scope: Call(f"/desk/suggestions/{env.suggestion(scope)}/act/adopt")),
+    page("POST /desk/meetings", X(L, W, W, "ok", W, "ok", W, W),
+         static("/desk/meetings", data={"topic": "长椅", "held_on": "2026-12-05", "participant_count": "5",
+                                        "options": "东\n西"}), scoped=False),
+    page("GET /desk/meetings/{meeting_id}", X(L, W, W, "ok|" + MNF, "ok|" + MNF, "ok|" + MNF, "ok", W),
+         lambda env, role, scope: Call(f"/desk/meetings/{env.meeting(scope)}")),
+    page("POST /desk/meetings/{meeting_id}/decision", X(L, W, W, "ok|" + OUT, W, "ok|" + OUT, W, W),
+         lambda env, role, scope: Call(f"/desk/meetings/{env.meeting(scope)}/decision",
+                                       data={"votes": ["5", "2"], "chosen": "0", "decision": "装在东侧",
+                                             "outcome": "adopt"})),
     page("GET /volunteer/join", X(L, "ok", W, W, W, W, W, W), static("/volunteer/join"), scoped=False),
     page("POST /volunteer/join", X(L, "ok", W, W, W, W, W, W), web_joining, scoped=False),
     page("GET /volunteer/time-bank", X(L, W, W, W, W, W, W, "ok"), static("/volunteer/time-bank"), scoped=False),

@@ -30,7 +30,8 @@ def _post(client, world, user: str, path: str, body: dict | None = None, expect:
 @pytest.fixture
 def open_to_volunteers(client, world):
     """Sanitation's tasks (corridor clutter goes to the task board) are open to volunteers for the test."""
-    patch = client.patch("/api/v1/admin/categories/sanitation", json={"volunteers": True}, headers=world.headers("admin"))
+    patch = client.patch("/api/v1/admin/categories/sanitation", json={"volunteers": True},
+                         headers=world.headers("admin"))
     assert patch.status_code == 200, patch.text
     yield "sanitation.corridor_clutter"
     client.patch("/api/v1/admin/categories/sanitation", json={"volunteers": False}, headers=world.headers("admin"))
@@ -42,6 +43,16 @@ def _volunteer(client, world):
     assert account["role"] == "volunteer" and account["member_id"]
     _post(client, world, "resident_b", "/registrations", {"community_id": world.ids["community_A"]}, expect=201)
     return account["member_id"]
+
+
+def _verified_task(client, world, runtime, who: str, category: str, hours: float) -> int:
+    """A task of ``category`` that ``who`` claims and reports with ``hours``, verified by staff."""
+    rid = submit(client, world, "resident_a", category=category)["id"]
+    runtime.drain()
+    act(client, world, who, rid, "claim")
+    act(client, world, who, rid, "report-result", result="已清理", hours=hours)
+    act(client, world, "staff_a", rid, "verify", appraisal=5)
+    return rid
 
 
 def test_a_volunteer_claims_only_what_volunteers_may_and_banks_the_hours(client, world, runtime, open_to_volunteers):
@@ -113,11 +124,7 @@ def test_a_volunteer_still_reports_and_evaluates_as_a_resident(client, world, ru
 
 def test_the_time_bank_is_append_only(client, world, runtime, open_to_volunteers):
     member_id = _volunteer(client, world)
-    rid = submit(client, world, "resident_a", category=open_to_volunteers)["id"]
-    runtime.drain()
-    act(client, world, "resident_b", rid, "claim")
-    act(client, world, "resident_b", rid, "report-result", result="已清理", hours=1)
-    act(client, world, "staff_a", rid, "verify", appraisal=4)
+    _verified_task(client, world, runtime, "resident_b", open_to_volunteers, 1)
     _post(client, world, "staff_a", f"/volunteers/{member_id}/time-bank/services", {"hours": 1, "note": "陪诊"},
           expect=201)
     for statement in ("UPDATE time_bank_entries SET hours = 0", "DELETE FROM time_bank_entries"):
@@ -131,11 +138,7 @@ def test_the_time_bank_is_append_only(client, world, runtime, open_to_volunteers
 def test_two_desks_spending_the_same_hours_at_once_spend_them_once(live_server, client, world, runtime,
                                                                     open_to_volunteers):
     member_id = _volunteer(client, world)
-    rid = submit(client, world, "resident_a", category=open_to_volunteers)["id"]
-    runtime.drain()
-    act(client, world, "resident_b", rid, "claim")
-    act(client, world, "resident_b", rid, "report-result", result="已清理", hours=3)
-    act(client, world, "staff_a", rid, "verify", appraisal=4)
+    _verified_task(client, world, runtime, "resident_b", open_to_volunteers, 3)
     barrier = threading.Barrier(2)
 
     def spend(user: str):
@@ -153,13 +156,8 @@ def test_two_desks_spending_the_same_hours_at_once_spend_them_once(live_server, 
 
 def test_volunteers_are_ranked_apart_from_party_members(client, world, runtime, open_to_volunteers):
     _volunteer(client, world)
-    tasks = {}
-    for who in ("resident_b", "member_1"):
-        rid = tasks[who] = submit(client, world, "resident_a", category=open_to_volunteers)["id"]
-        runtime.drain()
-        act(client, world, who, rid, "claim")
-        act(client, world, who, rid, "report-result", result="已清理", hours=1)
-        act(client, world, "staff_a", rid, "verify", appraisal=5)
+    tasks = {who: _verified_task(client, world, runtime, who, open_to_volunteers, 1)
+             for who in ("resident_b", "member_1")}
     with unit_of_work(runtime.sessions) as session:
         period = runs.current_period(session, runtime.settings, utcnow())
         runs.recompute(session, runtime.settings, period)

@@ -3,8 +3,21 @@
 
 def routers():
     """Every page router, in the order their paths are matched."""
-    from .routes import (auth, board, desk, intake, member, people, requests, resident, secretary, visits,
-                         volunteers)
+    from .routes import (
+        auth,
+        board,
+        deliberation,
+        desk,
+        intake,
+        member,
+        people,
+        requests,
+        resident,
+        secretary,
+        visits,
+        volunteers,
+    )
 
     return [auth.router, requests.router, intake.router, resident.router, member.router, desk.router, secretary.router,
-            visits.router, board.router, people.router, volunteers.router]
+            visits.router, board.router, people.router, volunteers.router,
+            deliberation.router]

@@ -15,33 +15,35 @@ class Link:
 
 NAV: dict[str, list[Link]] = {
     "resident": [Link("/report", _("Report a problem")), Link("/my/requests", _("My requests")),
-                 Link("/volunteer/join", _("Volunteer"))],
+                 Link("/my/suggestions", _("Suggestions")), Link("/volunteer/join", _("Volunteer"))],
     # A volunteer is a resident who also takes tasks.
     "volunteer": [Link("/member/tasks", _("Task board")), Link("/member/claims", _("My tasks")),
                   Link("/volunteer/time-bank", _("Time bank")), Link("/member/record", _("My record")),
                   Link("/report", _("Report a problem")), Link("/my/requests", _("My requests")),
-                  Link("/member/registrations", _("Registration"))],
+                  Link("/my/suggestions", _("Suggestions")), Link("/member/registrations", _("Registration"))],
     "member": [Link("/member/tasks", _("Task board")), Link("/member/claims", _("My tasks")),
                Link("/member/households", _("My households")), Link("/member/visit", _("Log a visit")),
                Link("/member/record", _("My record")), Link("/member/profile", _("My skills")),
-               Link("/member/showing", _("What residents see")),
+               Link("/member/showing", _("What residents see")), Link("/my/suggestions", _("Suggestions")),
                Link("/member/registrations", _("Registration"))],
     "staff": [Link("/desk", _("Queue")), Link("/desk/inspection", _("Log an inspection")),
               Link("/desk/rounds", _("Rounds")), Link("/desk/households", _("Households")),
               Link("/desk/members", _("Members")), Link("/desk/volunteers", _("Volunteers")),
-              Link("/coverage", _("Visit coverage"))],
+              Link("/desk/suggestions", _("Suggestions and meetings")), Link("/coverage", _("Visit coverage"))],
     "street_officer": [Link("/street", _("Escalated queue")), Link("/street/supervision", _("Supervision marks")),
                        Link("/coverage", _("Visit coverage")), Link("/desk/members", _("Members"))],
     "secretary": [Link("/dashboard", _("Dashboard")), Link("/coverage", _("Visit coverage")),
                   Link("/rankings", _("Rankings")),
                   Link("/assessment", _("Member assessment")), Link("/desk/members", _("Members")),
-                  Link("/desk/volunteers", _("Volunteers")), Link("/desk", _("Queue")),
+                  Link("/desk/volunteers", _("Volunteers")), Link("/desk/suggestions", _("Suggestions and meetings")),
+                  Link("/desk", _("Queue")),
                   Link("/street/supervision", _("Supervision marks"))],
     "admin": [Link("/dashboard", _("Dashboard")), Link("/desk", _("Queue")), Link("/street", _("Escalated queue")),
               Link("/coverage", _("Visit coverage")), Link("/desk/households", _("Households")),
               Link("/desk/members", _("Members"))],
 }
-HOME = {"resident": "/my/requests", "member": "/member/tasks", "volunteer": "/member/tasks", "staff": "/desk", "street_officer": "/street",
+HOME = {"resident": "/my/requests", "member": "/member/tasks", "volunteer": "/member/tasks", "staff": "/desk",
+        "street_officer": "/street",
         "secretary": "/dashboard", "admin": "/dashboard"}
 
 

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from api import schemas as s
 from workflow.access import Actor
 from workflow.deadlines import next_deadline
+from workflow.errors import NotFound
 from workflow.i18n import _
 from workflow.models import Account, Building, Category, Channel, Community, Grid, Request
+from workflow.repository import places
 from workflow.repository.places import kept
 
 DEADLINE_LABELS = {
@@ -85,3 +87,13 @@ def request_detail(session: Session, actor: Actor, request: Request, locale: str
     """A whole request: history, claims, evaluations and photos as the API shows them, plus names."""
     out = s.request_detail_out(session, actor, request, locale, door="page").model_dump()
     return {**out, **_names(session, request, locale), **_deadline(request), "media_link": _link(out["media_url"])}
+
+
+def desk_community(session: Session, actor: Actor, community_id: int | None) -> int:
+    """The community a desk page shows: the one asked for, else the viewer's own, else the first
+    (street officers, street secretaries and admins belong to none)."""
+    if community_id is None:
+        community_id = actor.community_id or next((c.id for c, _st in places.communities(session)), None)
+    if community_id is None:
+        raise NotFound(_("There is no community yet."), code="community_not_found")
+    return community_id

@@ -7,14 +7,18 @@ An :class:`Actor` is an authenticated account (or a system process) reduced to w
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Exists, bindparam, exists, select
+from sqlalchemy import Date, Exists, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from .errors import Forbidden
 from .i18n import _
 from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, RequestLink, Role
+from .visits.models import BuildingLeader
 
 SYSTEM_ROLES = ("router", "sweeper")
 # Who reports and evaluates as a resident: residents, and volunteers (who are residents too).
@@ -103,13 +107,35 @@ def is_linked(session: Session, request_id: int, account_id: int | None) -> bool
     return bool(session.scalar(_LINKED, {"request_id": request_id, "account_id": account_id}))
 
 
+def leader_today() -> date:
+    """Today where the deployment is: building leaders' terms are local days (the zone of
+    SHOUBANPING_TIMEZONE, read without the rest of the settings)."""
+    return datetime.now(ZoneInfo(os.environ.get("SHOUBANPING_TIMEZONE") or "Asia/Shanghai")).date()
+
+
+_LEADS = select(exists().where(BuildingLeader.account_id == bindparam("account_id"),
+                               BuildingLeader.building_id == bindparam("building_id"),
+                               BuildingLeader.starts_on <= bindparam("day", type_=Date),
+                               or_(BuildingLeader.ends_on.is_(None),
+                                   BuildingLeader.ends_on >= bindparam("day", type_=Date))))
+
+
+def leads(session: Session, account_id: int | None, building_id: int | None, day: date | None = None) -> bool:
+    """楼栋长: does the account lead the building on ``day`` (today by default)?"""
+    if account_id is None or building_id is None:
+        return False
+    return bool(session.scalar(_LEADS, {"account_id": account_id, "building_id": building_id,
+                                        "day": day or leader_today()}))
+
+
 def can_view(session: Session, actor: Actor, request: Request) -> bool:
     role = actor.role
     if actor.is_system or role == Role.admin:
         return True
     if role in RESIDENTS:
-        # The reporter, and reporters of duplicates merged into this request.
-        if request.reporter_id == actor.account_id or is_linked(session, request.id, actor.account_id):
+        # The reporter, and reporters of duplicates merged into this request; the building's leader.
+        if request.reporter_id == actor.account_id or is_linked(session, request.id, actor.account_id) \
+                or leads(session, actor.account_id, request.building_id):
             return True
         if role == Role.resident:
             return False

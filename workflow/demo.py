@@ -248,7 +248,8 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     volunteer2 = person("volunteer2", "黄志愿者", Role.volunteer, community_id=xf.id, phone="13800000012")
     members.register(session, volunteer1, hp.id, now=t - 2 * h)
     members.register(session, volunteer2, xf.id, now=t - 2 * h)
-    r = report(residents[3], "services.elderly_help", "5号楼的周奶奶腿脚不便，想请人陪她去社区医院复诊。", b_hp[4], t + h)
+    r = report(residents[3], "services.elderly_help", "5号楼的周奶奶腿脚不便，想请人陪她去社区医院复诊。", b_hp[4],
+               t + h)
     step(staff_hp, r, "publish_task", t + 2 * h)
     step(volunteer1, r, "claim", t + 3 * h)
     step(volunteer1, r, "report_result", t + 26 * h, result="已陪同周奶奶到社区医院复诊，并帮忙取药。", hours="3")

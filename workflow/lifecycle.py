@@ -146,3 +146,46 @@ EVENT_LABELS: dict[str, Text] = {
     "department_response": _("Department reported in"),
     "supervise": _("Supervision mark"),
 }
+
+
+# --- the later lifecycles ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One row of a smaller lifecycle's table (suggestions, meetings, and those to come): the same
+    kind of row as :class:`Transition`, over that lifecycle's own states."""
+
+    trigger: str
+    sources: tuple
+    dest: object
+    who: frozenset[str]
+
+
+class Table:
+    """A lifecycle as a table of steps, with its own ``transitions`` machine that owns no model, as
+    the request's above: ``move`` sets ``row.status`` through it. Who may fire a step is data in the
+    table; the rules that depend on the row (is this the author? the community's desk?) live in
+    the domain's commands."""
+
+    def __init__(self, states: type, rows: tuple[tuple[str, str, object, str], ...], initial) -> None:
+        self.states = states
+        self.steps = tuple(Step(trigger, tuple(states(s) for s in sources.split()), dest, frozenset(who.split()))
+                           for trigger, sources, dest, who in rows)
+        self.triggers = tuple(dict.fromkeys(s.trigger for s in self.steps))
+        self.machine = Machine(model=None, states=states, initial=initial, auto_transitions=False,
+                               model_attribute="status", ignore_invalid_triggers=False,
+                               transitions=[{"trigger": s.trigger, "source": list(s.sources), "dest": s.dest}
+                                            for s in self.steps])
+
+    def step_for(self, trigger: str, status) -> Step | None:
+        for step in self.steps:
+            if step.trigger == trigger and status in step.sources:
+                return step
+        return None
+
+    def available(self, status) -> list[str]:
+        return [s.trigger for s in self.steps if status in s.sources]
+
+    def move(self, row, trigger: str) -> None:
+        if not self.machine.events[trigger].trigger(row):  # pragma: no cover - guarded by step_for
+            raise RuntimeError(f"machine refused {trigger} from {row.status}")

@@ -76,6 +76,18 @@ class ExampleOut(BaseModel):
     closed_on: date
 
 
+class DecisionOut(BaseModel):
+    meeting_id: int
+    community_id: int
+    topic: str
+    held_on: date
+    option: str = Field(description="The option decided on.")
+    decision: str
+    votes_for: int
+    votes_cast: int
+    participant_count: int
+
+
 class BoardCoverageOut(BaseModel):
     period: str
     as_of: date
@@ -103,6 +115,7 @@ class BoardOut(BaseModel):
     ranking: list[RankedOut]
     categories: list[CategoryCountOut]
     examples: list[ExampleOut]
+    decisions: list[DecisionOut] = Field(description="议事: the newest adopted decisions of the scope's meetings.")
     coverage: BoardCoverageOut
 
 

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 from workflow.access import require_claimer
 from workflow.commands import members, zones
 from workflow.models import Account, utcnow
-from workflow.volunteers import views as volunteer_views
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
+from workflow.volunteers import views as volunteer_views
 
 from .. import schemas as s
 from ..context import Ctx, Tx, get_auth_ctx

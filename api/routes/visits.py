@@ -450,6 +450,76 @@ def end_center_household(building_id: BuildingId, center_id: ItemId, body: EndIn
         return views.center_out(tx.session, center)
 
 
+# --- 楼栋长 ----------------------------------------------------------------------------------------
+
+class LeaderOut(BaseModel):
+    id: int
+    building_id: int
+    account_id: int
+    display_name: str
+    starts_on: date
+    ends_on: date | None
+
+
+class LeaderIn(BaseModel):
+    model_config = s.Strict
+    account_id: s.DbId = Field(description="A resident or volunteer living in the building's community.")
+    starts_on: date | None = Field(None, strict=False, description="Defaults to today. The one before ends the day "
+                                                                   "before.")
+
+
+class LedBuildingOut(BaseModel):
+    id: int
+    name: str
+    community_id: int
+
+
+@router.get("/buildings/{building_id}/leaders", response_model=list[LeaderOut])
+def building_leaders(building_id: BuildingId, ctx: Ctx = Depends(get_auth_ctx)):
+    """The building's leaders (楼栋长), past and present."""
+    with ctx.transaction(read_only=True) as tx:
+        return views.building_leaders(tx.session, tx.actor, building_id)
+
+
+@router.post("/buildings/{building_id}/leaders", response_model=LeaderOut, status_code=201,
+             responses={409: {"model": s.ErrorOut}})
+def appoint_leader(building_id: BuildingId, body: LeaderIn, ctx: Ctx = Depends(get_auth_ctx)):
+    """楼栋长: a resident or volunteer of the community leads the building from `starts_on`; the one
+    before hands over. A leader reports for the building's residents (`on_behalf` on POST
+    /requests), sees its open requests and confirms on the spot what no resident reported."""
+    with ctx.transaction() as tx:
+        leader = commands.appoint_leader(tx.session, tx.actor, building_id, body.account_id, starts_on=body.starts_on,
+                                         timezone=ctx.settings.timezone)
+        return LeaderOut(**views.leader_out(leader, tx.session.get(Account, leader.account_id).display_name))
+
+
+@router.post("/buildings/{building_id}/leaders/{leader_id}/end", response_model=LeaderOut,
+             responses={409: {"model": s.ErrorOut}})
+def end_leader(building_id: BuildingId, leader_id: ItemId, body: EndIn, ctx: Ctx = Depends(get_auth_ctx)):
+    """End a building leader's term on `ends_on` (kept in the history)."""
+    with ctx.transaction() as tx:
+        leader = commands.end_leader(tx.session, tx.actor, building_id, leader_id, ends_on=body.ends_on,
+                                     timezone=ctx.settings.timezone)
+        return LeaderOut(**views.leader_out(leader, tx.session.get(Account, leader.account_id).display_name))
+
+
+@router.get("/buildings/{building_id}/requests", response_model=list[s.RequestOut])
+def building_requests(building_id: BuildingId, ctx: Ctx = Depends(get_auth_ctx)):
+    """The building's requests not yet closed, newest first: for its leader (places to the
+    building, no contacts) and for those who read its community's households."""
+    with ctx.transaction(read_only=True) as tx:
+        rows = views.building_requests(tx.session, tx.actor, building_id, local_date(utcnow(), ctx.settings.timezone))
+        out = s.requests_out(tx.session, tx.actor, rows, ctx.locale)
+    return s.json_response(list[s.RequestOut], out)
+
+
+@router.get("/me/buildings", response_model=list[LedBuildingOut])
+def my_buildings(ctx: Ctx = Depends(get_auth_ctx)):
+    """The buildings the caller leads today (楼栋长); empty for everyone else."""
+    with ctx.transaction(read_only=True) as tx:
+        return views.my_buildings(tx.session, tx.actor, local_date(utcnow(), ctx.settings.timezone))
+
+
 # --- grid workers and rounds --------------------------------------------------------------------
 
 @router.get("/grids/{grid_id}/workers", response_model=list[WorkerOut])

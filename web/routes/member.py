@@ -16,11 +16,11 @@ from workflow.commands import members
 from workflow.errors import DomainError
 from workflow.i18n import _
 from workflow.models import RegistrationStatus, utcnow
-from workflow.volunteers import views as volunteer_views
 from workflow.repository import places
 from workflow.repository import requests as repo
 from workflow.repository import zones as zone_repo
 from workflow.scoring import periods, runs, views
+from workflow.volunteers import views as volunteer_views
 
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx

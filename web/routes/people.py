@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from starlette.datastructures import FormData
 
 from api.schemas import DbId
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError
 from workflow.i18n import _
 from workflow.people import commands, views
-from workflow.repository import places
 
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
 from ..render import page, redirect
+from ..views import desk_community
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,10 +81,7 @@ def save_my_profile(form: FormData = Depends(form_data), ctx: WebCtx = Depends(g
 def _register_page(ctx: WebCtx, community_id: int | None, member_class: str | None, quiet: bool, *,
                    errors: dict | None = None, editing: int | None = None, status: int = 200):
     with ctx.transaction(roles=READERS) as tx:
-        if community_id is None:
-            community_id = tx.actor.community_id or next((c.id for c, _st in places.communities(tx.session)), None)
-        if community_id is None:
-            raise NotFound(_("There is no community yet."), code="community_not_found")
+        community_id = desk_community(tx.session, tx.actor, community_id)
         register = views.register(tx.session, tx.actor, community_id, timezone=ctx.settings.timezone,
                                   class_code=member_class or None, quiet_only=quiet)
         classes = views.classes(tx.session, ctx.locale)

@@ -26,6 +26,7 @@ from workflow.visits import repository as repo
 from .. import charts, forms
 from ..context import WebCtx, form_data, get_web_ctx
 from ..render import page, redirect
+from ..views import desk_community
 from .intake import _category_groups
 
 router = APIRouter(include_in_schema=False)
@@ -191,10 +192,7 @@ def _register_page(ctx: WebCtx, community_id: int | None, *, errors: dict | None
                    values: dict | None = None, center_errors: dict | None = None, center_values: dict | None = None,
                    status: int = 200):
     with ctx.transaction(roles=KEEPERS) as tx:
-        if community_id is None:
-            community_id = tx.actor.community_id or next((c.id for c, _st in places.communities(tx.session)), None)
-        if community_id is None:
-            raise NotFound(_("There is no community yet."), code="community_not_found")
+        community_id = desk_community(tx.session, tx.actor, community_id)
         rows = views.list_households(tx.session, tx.actor, community_id, limit=500)
         tags = _tag_names(tx, ctx)
         for r in rows:

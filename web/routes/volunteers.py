@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.datastructures import FormData
 
 from api.schemas import DbId
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError
 from workflow.i18n import _
 from workflow.repository import places
 from workflow.volunteers import commands, views
@@ -18,6 +18,7 @@ from workflow.volunteers import commands, views
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
 from ..render import page, redirect
+from ..views import desk_community
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,10 +62,7 @@ def _community_names(tx) -> dict[int, str]:
 def _desk_page(ctx: WebCtx, community_id: int | None, *, errors: dict | None = None, editing: int | None = None,
                values: dict | None = None, status: int = 200):
     with ctx.transaction(roles=DESK) as tx:
-        if community_id is None:
-            community_id = tx.actor.community_id or next((c.id for c, _st in places.communities(tx.session)), None)
-        if community_id is None:
-            raise NotFound(_("There is no community yet."), code="community_not_found")
+        community_id = desk_community(tx.session, tx.actor, community_id)
         data = views.community_volunteers(tx.session, tx.actor, community_id)
         may_record = tx.actor.role in RECORDERS and tx.actor.community_id == community_id
     return page(ctx.request, "desk/volunteers.html",

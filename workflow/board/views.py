@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import privacy
+from ..deliberation import views as deliberation
 from ..errors import NotFound
 from ..i18n import _
 from ..identity import views as identity
@@ -92,6 +93,7 @@ def board(session: Session, scope_kind: str, code: str, today: date, locale: str
         start, end = run.period_start, run.period_end
         out["categories"] = _categories(session, community_ids, start, end, timezone, locale)
         out["examples"] = _examples(session, community_ids, start, end, timezone, locale)
+    out["decisions"] = deliberation.public_decisions(session, community_ids)  # 议事: what residents decided
     month = periods.label_of(today, "month")
     figures, as_of = coverage.totals(session, community_ids, month, today)
     out["coverage"] = {"period": month, "as_of": as_of, **figures.as_dict()}
@@ -107,8 +109,8 @@ def _ranking(session: Session, run: ScoreRun, kind: str, scope_id: int, locale: 
         where = [MemberScore.street_id == scope_id]
     # The party members' ranking: volunteers are ranked apart, and shown as such on no board yet.
     rows = session.execute(select(MemberScore.member_id, rank, grade).where(
-        MemberScore.run_id == run.id, MemberScore.kind == "party", rank.is_not(None), *where).order_by(rank, MemberScore.member_id)
-        .limit(RANKED)).all()
+        MemberScore.run_id == run.id, MemberScore.kind == "party", rank.is_not(None), *where)
+        .order_by(rank, MemberScore.member_id).limit(RANKED)).all()
     shown = identity.shown_members(session, [r[0] for r in rows], locale)
     seen: set[int] = set()
     out = []

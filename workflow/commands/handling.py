@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import deadlines, lifecycle, notifications, outbox, rules
-from ..access import CLAIMERS, RESIDENTS, Actor, can_view, is_registered
+from ..access import CLAIMERS, RESIDENTS, Actor, can_view, is_registered, leads
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..i18n import _
 from ..lifecycle import STATUS_LABELS, TRIGGER_LABELS
@@ -46,9 +46,9 @@ from ..repository import requests as repo
 from ..repository import street as street_repo
 from ..repository import zones as zone_repo
 from ..scoring import ledger
-from ..volunteers import repository as volunteers_repo
 from ..settings import Settings
 from ..validation import clean_text
+from ..volunteers import repository as volunteers_repo
 from . import photos as photo_cmds
 from .members import claim_allowance
 
@@ -208,6 +208,8 @@ def _check_relation(session: Session, actor: Actor, request: Request, trigger: s
     if kind == "evaluator":
         if request.reporter_id is not None:
             ok = actor.role in RESIDENTS and request.reporter_id == actor.account_id
+        elif actor.role in RESIDENTS:  # 楼栋长: confirms on the spot what no resident reported
+            ok = leads(session, actor.account_id, request.building_id)
         else:
             ok = actor.role == Role.secretary and actor.covers(request)
         if not ok:

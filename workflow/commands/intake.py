@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import attributes as attribute_rules
 from .. import deadlines, outbox, rules
-from ..access import Actor, is_registered
+from ..access import Actor, is_registered, leads
 from ..errors import Forbidden, InvalidInput
 from ..i18n import _
 from ..models import (
@@ -26,6 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..repository import requests as requests_repo
+from ..scoring.periods import local_date
 from . import photos as photo_cmds
 
 MAX_DESCRIPTION = 2000
@@ -56,6 +57,8 @@ class Submission:
     # field). None when the channel's form does not ask them: then none is required.
     attributes: dict[str, list[str]] | None = None
     media_url: str = ""
+    # 楼栋长: the building's leader reports for one of its residents (named in the contact).
+    on_behalf: bool = False
 
 
 _BUILDING_AND_COMMUNITY = (select(Building, Community).join(Community, Community.id == Building.community_id)
@@ -98,6 +101,13 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
     community = _community_for(session, actor, channel, sub.community_id)
     grid_id, building_id = _location(session, community.id, sub.grid_id, sub.building_id)
     del held
+    if sub.on_behalf:
+        if channel != Channel.report or not leads(session, actor.account_id, building_id, local_date(now, timezone)):
+            raise Forbidden(_("Only the building's leader reports for its residents."), code="not_building_leader",
+                            details={"field": "building_id"})
+        if not (sub.contact_name or "").strip():
+            raise InvalidInput(_("Please name the resident you report for."), code="contact_required",
+                               details={"field": "contact_name"})
     for key, value, lo, hi in (("latitude", sub.latitude, -90, 90), ("longitude", sub.longitude, -180, 180)):
         if value is not None and not lo <= value <= hi:
             raise InvalidInput(_("{field} is out of range.", field=key), code="invalid_location",
@@ -132,7 +142,7 @@ def submit(session: Session, actor: Actor, sub: Submission, *, now: datetime | N
     photo_ids = photo_cmds.attach(session, actor, sub.photo_ids, request.id, "report")
     requests_repo.add_event(session, request.id, "submit", None, Status.submitted.value, actor, "",
                             {"channel": channel.value, "category": category.code, "community_id": community.id,
-                             "photo_ids": photo_ids}, now)
+                             "photo_ids": photo_ids, **({"on_behalf": True} if sub.on_behalf else {})}, now)
     outbox.enqueue(session, "route_request", request_id=request.id, round=request.round)
     session.flush()
     return request

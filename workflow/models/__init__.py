@@ -74,6 +74,7 @@ __all__ = [
 
 # The tables of the domain packages, so that ``Base.metadata`` (Alembic, the tests' row counts) has
 # them whatever was imported first. They import only ``.base`` from here.
+from ..deliberation import models as _deliberation_models  # noqa: E402,F401
 from ..identity import models as _identity_models  # noqa: E402,F401
 from ..people import models as _people_models  # noqa: E402,F401
 from ..visits import models as _visits_models  # noqa: E402,F401

@@ -397,3 +397,11 @@ def collected_counts(session: Session, account_ids: Sequence[int]) -> dict[int, 
     rows = session.execute(select(Request.collector_id, func.count()).where(Request.collector_id.in_(account_ids))
                            .group_by(Request.collector_id))
     return {account_id: n for account_id, n in rows}
+
+
+def open_in_building(session: Session, building_id: int, *, limit: int = 100) -> Sequence[Request]:
+    """The building's requests not yet closed, rejected or merged (resolved ones wait for their
+    evaluation), newest first."""
+    return session.scalars(select(Request).where(Request.building_id == building_id,
+                                                 Request.status.in_((*OPEN, Status.resolved)))
+                           .order_by(Request.id.desc()).limit(limit)).all()

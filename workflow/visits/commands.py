@@ -8,6 +8,7 @@ by a grid's worker. Every refusal raises before anything is written.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,16 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit, notifications
-from ..access import Actor, is_registered, require_admin
+from ..access import RESIDENTS, Actor, is_registered, require_admin
 from ..commands import intake, photos
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..i18n import _
+from ..i18n import Text, _
 from ..models import Account, Building, Community, Grid, Member, Request, Role, utcnow
 from ..scoring import ledger
 from ..scoring.periods import local_date
 from ..validation import clean_text, coded_names
 from . import repository as repo
 from .models import (
+    BuildingLeader,
     CenterHousehold,
     GridWorker,
     Household,
@@ -275,7 +277,8 @@ def _changed(session: Session, community_id: int, now: datetime) -> None:
     session.add(RegisterChange(community_id=community_id, at=now))
 
 
-def _end(session: Session, actor: Actor, row: HouseholdPairing | GridWorker | CenterHousehold, ends_on: object,
+def _end(session: Session, actor: Actor, row: HouseholdPairing | GridWorker | CenterHousehold | BuildingLeader,
+         ends_on: object,
          who: str,
          action: str, target: str, *, ended, code: str, timezone: str, now: datetime) -> None:
     """End a pairing or a grid worker's assignment on ``ends_on`` (today by default), audited."""
@@ -290,37 +293,100 @@ def _end(session: Session, actor: Actor, row: HouseholdPairing | GridWorker | Ce
                                                        "after": {who: getattr(row, who), "ends_on": end.isoformat()}})
 
 
+@dataclass(frozen=True)
+class Post:
+    """A building's post held by one person at a time (党员中心户, 楼栋长): what its refusals say and
+    how the audit log names its acts."""
+
+    who: str  # the column naming who holds it
+    appoint: str
+    end: str
+    already: Text
+    already_code: str
+    later: Text
+    later_code: str
+    ended: Text
+    ended_code: str
+
+
+CENTER = Post("member_id", "building.appoint_center_household", "building.end_center_household",
+              _("The member is this building's center household already."), "already_center_household",
+              _("Another center household starts on that day or later: end it first."), "center_household_later",
+              _("That center household has ended already."), "center_household_ended")
+LEADER = Post("account_id", "building.appoint_leader", "building.end_leader",
+              _("They lead this building already."), "already_building_leader",
+              _("Another building leader starts on that day or later: end it first."), "building_leader_later",
+              _("That building leader's term has ended already."), "building_leader_ended")
+
+
+def _hand_over(session: Session, actor: Actor, building: Building, model, post: Post, holder: int, start: date, *,
+               timezone: str, now: datetime):
+    """``holder`` takes the building's post from ``start``; the one before hands over and ends the
+    day before (kept in the history). Refused when the one in place starts on that day or later
+    (end it instead), or is this holder."""
+    current_rows = session.scalars(select(model).where(model.building_id == building.id)
+                                   .order_by(model.starts_on, model.id)).all()
+    for current in current_rows:
+        if current.ends_on is not None and current.ends_on < start:
+            continue
+        if getattr(current, post.who) == holder:
+            raise Conflict(post.already, code=post.already_code)
+        if current.starts_on >= start:
+            raise Conflict(post.later, code=post.later_code)
+        _end(session, actor, current, start - timedelta(days=1), post.who, post.end, f"building:{building.id}",
+             ended=post.ended, code=post.ended_code, timezone=timezone, now=now)
+    row = model(building_id=building.id, starts_on=start, created_by=actor.account_id, created_at=now,
+                **{post.who: holder})
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, post.appoint, f"building:{building.id}", now,
+                 {"after": {post.who: holder, "starts_on": start.isoformat()}})
+    return row
+
+
 def appoint_center_household(session: Session, actor: Actor, building_id: object, member_id: object, *,
                              starts_on: object = None, timezone: str, now: datetime | None = None
                              ) -> CenterHousehold:
     """党员中心户: a member registered with the community becomes the building's center household
-    from ``starts_on``. The one before hands over: it ends the day before (kept in the history).
-    Refused when the one in place starts on that day or later (end it instead), or is this member."""
+    from ``starts_on`` (the one before hands over, see :func:`_hand_over`)."""
     now = now or utcnow()
     building = building_at(session, building_id)
     _desk_for(actor, building.community_id)
     session.execute(select(Building.id).where(Building.id == building.id).with_for_update())  # one at a time
     member = _registered_member(session, member_id, building.community_id)
     start = _date(starts_on, "starts_on", local_date(now, timezone))
-    for current in repo.center_households(session, building.id):
-        if current.ends_on is not None and current.ends_on < start:
-            continue
-        if current.member_id == member.id:
-            raise Conflict(_("The member is this building's center household already."),
-                           code="already_center_household")
-        if current.starts_on >= start:
-            raise Conflict(_("Another center household starts on that day or later: end it first."),
-                           code="center_household_later")
-        _end(session, actor, current, start - timedelta(days=1), "member_id", "building.end_center_household",
-             f"building:{building.id}", ended=_("That center household has ended already."),
-             code="center_household_ended", timezone=timezone, now=now)
-    center = CenterHousehold(building_id=building.id, member_id=member.id, starts_on=start,
-                             created_by=actor.account_id, created_at=now)
-    session.add(center)
-    session.flush()
-    audit.record(session, actor, "building.appoint_center_household", f"building:{building.id}", now,
-                 {"after": {"member_id": member.id, "starts_on": start.isoformat()}})
-    return center
+    return _hand_over(session, actor, building, CenterHousehold, CENTER, member.id, start, timezone=timezone, now=now)
+
+
+def appoint_leader(session: Session, actor: Actor, building_id: object, account_id: object, *,
+                   starts_on: object = None, timezone: str, now: datetime | None = None) -> BuildingLeader:
+    """楼栋长: a resident or volunteer who lives in the building's community leads it from
+    ``starts_on`` (the one before hands over)."""
+    now = now or utcnow()
+    building = building_at(session, building_id)
+    _desk_for(actor, building.community_id)
+    session.execute(select(Building.id).where(Building.id == building.id).with_for_update())  # one at a time
+    known = isinstance(account_id, int) and not isinstance(account_id, bool)
+    account = session.get(Account, account_id) if known else None
+    if account is None or account.role not in RESIDENTS or account.community_id != building.community_id \
+            or not account.is_active:
+        raise InvalidInput(_("A building leader is a resident or volunteer living in the building's community."),
+                           code="not_a_resident_here", details={"field": "account_id"})
+    start = _date(starts_on, "starts_on", local_date(now, timezone))
+    return _hand_over(session, actor, building, BuildingLeader, LEADER, account.id, start, timezone=timezone, now=now)
+
+
+def end_leader(session: Session, actor: Actor, building_id: object, leader_id: int, *, ends_on: object = None,
+               timezone: str, now: datetime | None = None) -> BuildingLeader:
+    now = now or utcnow()
+    building = building_at(session, building_id)
+    _desk_for(actor, building.community_id)
+    leader = session.get(BuildingLeader, leader_id)
+    if leader is None or leader.building_id != building.id:
+        raise NotFound(_("Building leader {id} does not exist.", id=leader_id), code="building_leader_not_found")
+    _end(session, actor, leader, ends_on, "account_id", LEADER.end, f"building:{building.id}", ended=LEADER.ended,
+         code=LEADER.ended_code, timezone=timezone, now=now)
+    return leader
 
 
 def end_center_household(session: Session, actor: Actor, building_id: object, center_id: int, *,
@@ -331,9 +397,8 @@ def end_center_household(session: Session, actor: Actor, building_id: object, ce
     center = session.get(CenterHousehold, center_id)
     if center is None or center.building_id != building.id:
         raise NotFound(_("Center household {id} does not exist.", id=center_id), code="center_household_not_found")
-    _end(session, actor, center, ends_on, "member_id", "building.end_center_household", f"building:{building.id}",
-         ended=_("That center household has ended already."), code="center_household_ended", timezone=timezone,
-         now=now)
+    _end(session, actor, center, ends_on, "member_id", CENTER.end, f"building:{building.id}", ended=CENTER.ended,
+         code=CENTER.ended_code, timezone=timezone, now=now)
     return center
 
 

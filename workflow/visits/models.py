@@ -124,6 +124,25 @@ class CenterHousehold(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BuildingLeader(Base):
+    """楼栋长: a resident (or volunteer) of the community leads a building from ``starts_on`` until
+    ``ends_on`` (inclusive; open while None). They may report for the building's residents, see its
+    open requests, and confirm on the spot the result of a request no resident reported. One at a
+    time per building; the ended ones are kept."""
+
+    __tablename__ = "building_leaders"
+    __table_args__ = (Index("ix_building_leaders_building", "building_id", "ends_on"),
+                      Index("ix_building_leaders_account", "account_id", "ends_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class GridWorker(Base):
     """网格员: a staff account does the rounds of a grid from ``starts_on`` until ``ends_on``."""
 

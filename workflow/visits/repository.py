@@ -10,7 +10,16 @@ from sqlalchemy.orm import Session
 
 from ..access import registered_clause
 from ..models import Account, Building, Community, Grid, Member
-from .models import CenterHousehold, GridWorker, Household, HouseholdPairing, HouseholdTag, InspectionRound, Visit
+from .models import (
+    BuildingLeader,
+    CenterHousehold,
+    GridWorker,
+    Household,
+    HouseholdPairing,
+    HouseholdTag,
+    InspectionRound,
+    Visit,
+)
 from .plan import BUILTIN_TAGS
 
 
@@ -156,3 +165,18 @@ def grids_worked_by(session: Session, account_id: int, on: date) -> Sequence[Gri
 
 def buildings_of_grid(session: Session, grid_id: int) -> Sequence[Building]:
     return session.scalars(select(Building).where(Building.grid_id == grid_id).order_by(Building.name)).all()
+
+
+def building_leaders(session: Session, building_id: int, *, on: date | None = None) -> Sequence[BuildingLeader]:
+    """The building's 楼栋长, all of them (the history), or the one in force on ``on``."""
+    stmt = select(BuildingLeader).where(BuildingLeader.building_id == building_id)
+    if on is not None:
+        stmt = stmt.where(_during(BuildingLeader, on))
+    return session.scalars(stmt.order_by(BuildingLeader.starts_on, BuildingLeader.id)).all()
+
+
+def led_buildings(session: Session, account_id: int, on: date) -> Sequence[Building]:
+    """The buildings the account leads on ``on``."""
+    return session.scalars(select(Building).join(BuildingLeader, BuildingLeader.building_id == Building.id)
+                           .where(BuildingLeader.account_id == account_id, _during(BuildingLeader, on))
+                           .order_by(Building.id)).all()

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import privacy
-from ..access import Actor, is_registered, require_member
+from ..access import RESIDENTS, Actor, is_registered, leads, require_member
 from ..commands import photos as photo_cmds
 from ..errors import Forbidden, NotFound
 from ..i18n import _
 from ..models import Account, Building, Community, Member, Photo, Role
+from ..repository import requests as requests_repo
 from . import coverage
 from . import repository as repo
 from .commands import building_at, grid_of
@@ -187,3 +188,37 @@ def center_out(session: Session, center) -> dict[str, Any]:
 def worker_out(worker, display_name: str) -> dict[str, Any]:
     return {"id": worker.id, "grid_id": worker.grid_id, "account_id": worker.account_id, "display_name": display_name,
             "starts_on": worker.starts_on, "ends_on": worker.ends_on}
+
+
+# --- 楼栋长 -------------------------------------------------------------------------------------------
+
+def building_leaders(session: Session, actor: Actor, building_id: int) -> list[dict[str, Any]]:
+    """A building's 楼栋长, past and present, to those who read its community's households."""
+    building = building_at(session, building_id)
+    _reader(session, actor, building.community_id)
+    rows = repo.building_leaders(session, building.id)
+    names = dict(session.execute(select(Account.id, Account.display_name).where(
+        Account.id.in_({r.account_id for r in rows}))).all()) if rows else {}
+    return [leader_out(r, names.get(r.account_id, "")) for r in rows]
+
+
+def leader_out(leader, display_name: str) -> dict[str, Any]:
+    return {"id": leader.id, "building_id": leader.building_id, "account_id": leader.account_id,
+            "display_name": display_name, "starts_on": leader.starts_on, "ends_on": leader.ends_on}
+
+
+def my_buildings(session: Session, actor: Actor, day: date) -> list[dict[str, Any]]:
+    """The buildings the caller leads today (none for most people)."""
+    return [{"id": b.id, "name": b.name, "community_id": b.community_id}
+            for b in repo.led_buildings(session, actor.account_id, day)] if actor.account_id else []
+
+
+def building_requests(session: Session, actor: Actor, building_id: int, day: date) -> Sequence:
+    """The building's open requests (not closed, rejected or merged), newest first: for its leader,
+    and for those who read its community's households."""
+    building = building_at(session, building_id)
+    if not (actor.role in RESIDENTS and leads(session, actor.account_id, building.id, day)):
+        if actor.role in RESIDENTS or actor.role in (Role.member, Role.volunteer):
+            raise Forbidden(_("Only the building's leader sees its requests."), code="not_building_leader")
+        _reader(session, actor, building.community_id)
+    return requests_repo.open_in_building(session, building.id)
