@@ -28,6 +28,7 @@ from .routes import (
     deliberation,
     members,
     notifications,
+    partylife,
     people,
     photos,
     places,
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
     errors.install(app)
     for module in (auth, requests, members, places, photos, notifications, admin, street, webhooks, scores,
-                   visits, board, people, volunteers, deliberation):
+                   visits, board, people, volunteers, deliberation, partylife):
         app.include_router(module.router, prefix="/api/v1", responses=COMMON_ERRORS)
     app.include_router(open311_routes.router)
     web_errors.install(app)

@@ -275,6 +275,19 @@ class Env:
             return deliberation.convene(session, self.actor("staff_a" if scope == "own" else "staff_c"),
                                         self.community(scope), MEETING_FIELDS).id
 
+    def activity(self, scope: str) -> tuple[int, str]:
+        """A fresh party-life activity of community A (own) or C (other), held today: its id and code."""
+        from workflow.models import utcnow
+        from workflow.partylife import commands as partylife
+        from workflow.scoring.periods import local_date
+
+        timezone = self.runtime.settings.timezone
+        with unit_of_work(self.runtime.sessions) as session:
+            activity = partylife.post(session, timezone, self.actor("staff_a" if scope == "own" else "staff_c"),
+                                      self.community(scope), {"kind": "study_day", "title": f"学习日{serial()}",
+                                                              "held_on": local_date(utcnow(), timezone)})
+            return activity.id, activity.code
+
     def new_resident(self, scope: str = "own") -> tuple[str, str]:
         """A fresh resident of community A (or C): their username and a token."""
         username = f"resident_x{serial()}"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -298,6 +299,7 @@ VNF = "404 volunteer_not_found"
 TIME_BANK_READERS = X("401", D, D, "ok|" + VNF, D, "ok|" + VNF, "ok", D)
 TIME_BANK_KEEPERS = X("401", D, D, "ok|" + VNF, D, "ok|" + VNF, D, D)
 SNF, MNF = "404 suggestion_not_found", "404 meeting_not_found"
+NREG = "403 not_registered"
 NBL = "403 not_building_leader"
 DELIBERATION_READERS = X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok", D)
 DELIBERATION_KEEPERS = X("401", D, D, "ok|" + OUT, D, "ok|" + OUT, D, D)
@@ -614,6 +616,26 @@ API_ROWS = [
     api("GET /api/v1/communities/{community_id}/volunteers", X("401", D, D, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT,
                                                                "ok", D),
         lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/volunteers")),
+    # 组织生活 and annual targets (README, "Party life")
+    api("POST /api/v1/communities/{community_id}/activities", DELIBERATION_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/activities", json={
+            "kind": "theme_day", "title": "主题党日", "held_on": str(date.today())})),
+    api("GET /api/v1/communities/{community_id}/activities", DELIBERATION_READERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/activities")),
+    api("GET /api/v1/activities/mine", CLAIMERS, static("/api/v1/activities/mine"), scoped=False),
+    api("POST /api/v1/activities/check-in", X("401", D, "ok|" + NREG, D, D, D, D, "ok|" + NREG),
+        lambda env, role, scope: Call("/api/v1/activities/check-in", json={"code": env.activity(scope)[1]})),
+    api("GET /api/v1/activities/{activity_id}", DELIBERATION_READERS,
+        lambda env, role, scope: Call(f"/api/v1/activities/{env.activity(scope)[0]}")),
+    api("POST /api/v1/activities/{activity_id}/attendance", DELIBERATION_KEEPERS,
+        lambda env, role, scope: Call(f"/api/v1/activities/{env.activity(scope)[0]}/attendance",
+                                      json={"member_id": env.member_id(scope)})),
+    api("GET /api/v1/communities/{community_id}/targets", DELIBERATION_READERS,
+        lambda env, role, scope: Call(f"/api/v1/communities/{env.community(scope)}/targets")),
+    api("GET /api/v1/me/targets", X("401", D, "ok", D, D, D, D, D), static("/api/v1/me/targets"), scoped=False),
+    api("PUT /api/v1/members/{member_id}/targets/{year}", X("401", D, D, D, D, "ok|404 member_not_found", D, D),
+        lambda env, role, scope: Call(f"/api/v1/members/{env.member_id(scope)}/targets/{date.today().year}",
+                                      json={"hours": "12", "visits": 6, "activities": 8})),
 ]
 
 
@@ -961,6 +983,20 @@ PAGE_ROWS = [
     page("POST /desk/volunteers/{member_id}/services", X(L, W, W, "ok|" + VNF, W, "ok|" + VNF, W, W),
          lambda env, role, scope: Call(f"/desk/volunteers/{env.volunteer_with_hours(scope)}/services",
                                        data={"hours": "1", "note": "上门理发"})),
+    # 组织生活 and annual targets
+    page("GET /member/check-in", X(L, W, "ok", W, W, W, W, "ok"), static("/member/check-in"), scoped=False),
+    page("POST /member/check-in", X(L, W, "ok|" + NREG, W, W, W, W, "ok|" + NREG),
+         lambda env, role, scope: Call("/member/check-in", data={"code": env.activity(scope)[1]})),
+    page("GET /desk/activities", X(L, W, W, "ok", "ok", "ok", "ok", W), static("/desk/activities"), scoped=False),
+    page("POST /desk/activities", X(L, W, W, "ok", W, "ok", W, W),
+         static("/desk/activities", data={"kind": "study_day", "title": "固定学习日", "held_on": str(date.today())}),
+         scoped=False),
+    page("GET /desk/activities/{activity_id}", X(L, W, W, "ok|" + OUT, "ok|" + OUT, "ok|" + OUT, "ok", W),
+         lambda env, role, scope: Call(f"/desk/activities/{env.activity(scope)[0]}")),
+    page("POST /desk/activities/{activity_id}/attendance", X(L, W, W, "ok|" + OUT, W, "ok|" + OUT, W, W),
+         lambda env, role, scope: Call(f"/desk/activities/{env.activity(scope)[0]}/attendance",
+                                       data={"member_id": str(env.member_id(scope))})),
+    page("GET /desk/targets", X(L, W, W, "ok", "ok", "ok", "ok", W), static("/desk/targets"), scoped=False),
 ]
 
 

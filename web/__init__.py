@@ -10,6 +10,7 @@ def routers():
         desk,
         intake,
         member,
+        partylife,
         people,
         requests,
         resident,
@@ -20,4 +21,4 @@ def routers():
 
     return [auth.router, requests.router, intake.router, resident.router, member.router, desk.router, secretary.router,
             visits.router, board.router, people.router, volunteers.router,
-            deliberation.router]
+            deliberation.router, partylife.router]

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Exists, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden
+from .errors import Forbidden, InvalidInput
 from .i18n import _
-from .models import Account, Claim, Member, Registration, RegistrationStatus, Request, RequestLink, Role
+from .models import Account, Claim, Community, Member, Registration, RegistrationStatus, Request, RequestLink, Role
 from .visits.models import BuildingLeader
 
 SYSTEM_ROLES = ("router", "sweeper")
@@ -177,6 +177,52 @@ def require_claimer(actor: Actor) -> int:
     if actor.role not in CLAIMERS or actor.member_id is None:
         raise Forbidden(_("This is for members and volunteers."), code="role_not_allowed")
     return actor.member_id
+
+
+KEEPERS = (Role.staff, Role.secretary)
+
+
+def known_community(session: Session, community_id: object) -> Community:
+    """The community named in a command's input, or 422 ``unknown_community``."""
+    known = isinstance(community_id, int) and not isinstance(community_id, bool)
+    community = session.get(Community, community_id) if known else None
+    if community is None:
+        raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community",
+                           details={"field": "community_id"})
+    return community
+
+
+def require_keeper(session: Session, actor: Actor, community_id: object, refusal) -> Community:
+    """What a community's own staff and secretary keep (its suggestions and meetings, its party
+    life): the community (422 ``unknown_community`` when there is none), once the actor is one of
+    them; ``refusal`` is the message for anyone else."""
+    community = known_community(session, community_id)
+    if actor.role not in KEEPERS or actor.community_id is None:
+        raise Forbidden(refusal, code="role_not_allowed")
+    if actor.community_id != community.id:
+        raise Forbidden(_("That belongs to another community."), code="out_of_scope")
+    return community
+
+
+def may_read_community(session: Session, actor: Actor, community_id: int) -> bool:
+    """The desk side of a community: its staff and secretary, its street's officers and secretary,
+    and admins."""
+    if actor.role == Role.admin:
+        return True
+    if actor.role in KEEPERS and actor.community_id is not None:
+        return actor.community_id == community_id
+    if actor.role in (Role.secretary, Role.street_officer) and actor.street_id is not None:
+        return session.scalar(select(Community.street_id).where(Community.id == community_id)) == actor.street_id
+    return False
+
+
+def require_community_reader(session: Session, actor: Actor, community_id: int, refusal) -> None:
+    """403 ``role_not_allowed`` (with ``refusal``) off the desk side, ``out_of_scope`` for another
+    community's or street's desk."""
+    if actor.role not in (Role.admin, Role.staff, Role.secretary, Role.street_officer):
+        raise Forbidden(refusal, code="role_not_allowed")
+    if not may_read_community(session, actor, community_id):
+        raise Forbidden(_("That belongs to another community."), code="out_of_scope")
 
 
 def require_admin(actor: Actor) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import attributes, outcomes
-from .access import Actor
+from .access import Actor, is_registered
 from .commands import accounts, clients, members, zones
 from .commands.handling import fire
 from .commands.intake import Submission, submit
@@ -37,6 +37,7 @@ from .models import (
     Unit,
     utcnow,
 )
+from .partylife import commands as partylife
 from .scoring import periods, runs
 from .settings import Settings
 from .simulate import CityShape, simulate
@@ -257,6 +258,17 @@ def seed(session: Session, settings: Settings, *, now: datetime | None = None) -
     step(residents[3], r, "evaluate", t + 34 * h, satisfaction="satisfied", solved=True, comment="志愿者很细心。")
     volunteer_cmds.record_service(session, settings.timezone, staff_hp, volunteer1.member_id, "1",
                                   "上门理发（时间银行兑换）", now=t + 50 * h)
+    # 组织生活: last week's theme party day in 和平社区, the members who came checked in by staff; and
+    # today's study day, whose code members can type on /member/check-in.
+    day = periods.local_date(now, settings.timezone)
+    theme = partylife.post(session, settings.timezone, staff_hp, hp.id, {
+        "kind": "theme_day", "title": "主题党日：学习社区议事规则", "held_on": day - timedelta(days=7),
+        "place": "和平社区党群服务中心"}, now=now - 8 * 24 * h)
+    for member in member_actors:
+        if is_registered(session, member.member_id, hp.id) and member.member_id % 3:
+            partylife.check_in(session, settings.timezone, staff_hp, theme.id, member.member_id, now=now - 7 * 24 * h)
+    partylife.post(session, settings.timezone, staff_hp, hp.id, {"kind": "study_day", "title": "固定学习日",
+                                                                 "held_on": day, "place": "和平社区会议室"}, now=now)
     # claimed: a member is on it.
     r = report(residents[4], "property.greenery", "小区东门的灌木长得太高挡住了路灯。", b_xf[0], now - 20 * h)
     step(staff_xf, r, "publish_task", now - 19 * h)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..access import Actor, is_registered
+from ..access import Actor, is_registered, known_community, require_keeper
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n import _
-from ..models import Community, Request, Role, utcnow
+from ..models import Request, Role, utcnow
 from ..validation import clean_text
 from .lifecycle import MEETING, STATUS_LABELS, SUGGESTION, TRIGGER_LABELS
 from .models import Meeting, MeetingRequest, MeetingStatus, Suggestion, SuggestionEvent, SuggestionStatus
@@ -30,22 +30,7 @@ MAX_TAKEN_UP = 50
 MAX_COUNT = 10_000
 
 
-def _community(session: Session, community_id: Any) -> Community:
-    known = isinstance(community_id, int) and not isinstance(community_id, bool)
-    community = session.get(Community, community_id) if known else None
-    if community is None:
-        raise InvalidInput(_("Unknown community {id}.", id=community_id), code="unknown_community",
-                           details={"field": "community_id"})
-    return community
-
-
-def require_desk_of(actor: Actor, community_id: int) -> None:
-    """The community's staff and secretary keep its suggestions and meetings."""
-    if actor.role not in (Role.staff, Role.secretary) or actor.community_id is None:
-        raise Forbidden(_("Suggestions and meetings are kept by the community's staff and secretary."),
-                        code="role_not_allowed")
-    if actor.community_id != community_id:
-        raise Forbidden(_("That belongs to another community."), code="out_of_scope")
+REFUSAL = _("Suggestions and meetings are kept by the community's staff and secretary.")
 
 
 def not_found(kind: str, ident: Any) -> NotFound:
@@ -68,7 +53,7 @@ def submit(session: Session, actor: Actor, community_id: Any, title: Any, body: 
     now = now or utcnow()
     if actor.role not in AUTHORS:
         raise Forbidden(_("Suggestions come from residents, volunteers and members."), code="role_not_allowed")
-    community = _community(session, community_id)
+    community = known_community(session, community_id)
     if actor.role == Role.member and not is_registered(session, actor.member_id, community.id):
         raise Forbidden(_("You are not registered with this community."), code="not_registered")
     title = clean_text(title, "title", code="title_required", message=_("Please give your suggestion a title."),
@@ -122,7 +107,7 @@ def act(session: Session, actor: Actor, suggestion_id: Any, trigger: str, params
     if trigger not in SUGGESTION.triggers:
         raise InvalidInput(_("Unknown action {trigger}.", trigger=trigger), code="unknown_trigger")
     suggestion = _locked(session, suggestion_id)
-    require_desk_of(actor, suggestion.community_id)
+    require_keeper(session, actor, suggestion.community_id, REFUSAL)
     if trigger == "decline":
         note = clean_text(params.get("reason"), "reason", code="reason_required",
                           message=_("Please give the reason, for the person who made the suggestion."), limit=500)
@@ -170,8 +155,7 @@ def convene(session: Session, actor: Actor, community_id: Any, fields: dict[str,
     the vote, and the suggestions (received ones are taken up for deliberation) and requests of the
     community it takes up."""
     now = now or utcnow()
-    community = _community(session, community_id)
-    require_desk_of(actor, community.id)
+    community = require_keeper(session, actor, community_id, REFUSAL)
     topic = clean_text(fields.get("topic"), "topic", code="topic_required", message=_("Please give the topic."),
                        limit=MAX_TOPIC)
     held_on = fields.get("held_on")
@@ -228,7 +212,7 @@ def decide(session: Session, actor: Actor, meeting_id: Any, fields: dict[str, An
     meeting = session.get(Meeting, meeting_id, with_for_update=True) if known else None
     if meeting is None:
         raise not_found("meeting", meeting_id)
-    require_desk_of(actor, meeting.community_id)
+    require_keeper(session, actor, meeting.community_id, REFUSAL)
     if MEETING.step_for("decide", meeting.status) is None:
         raise Conflict(_("This meeting's decision is recorded already."), code="already_decided")
     votes = fields.get("votes")

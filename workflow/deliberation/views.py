@@ -4,37 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import privacy
-from ..access import Actor
-from ..errors import Forbidden, InvalidInput
+from ..access import Actor, may_read_community, require_community_reader
+from ..errors import InvalidInput
 from ..i18n import _
-from ..models import Community, Role
+from ..models import Role
 from . import repository as repo
-from .commands import not_found
+from .commands import REFUSAL, not_found
 from .lifecycle import STATUS_LABELS, SUGGESTION, TRIGGER_LABELS
 from .models import Meeting, Suggestion, SuggestionStatus
 
 
 def _may_read(session: Session, actor: Actor, community_id: int) -> bool:
-    """The community's staff and secretary, its street's officers and secretary, and admins."""
-    if actor.role == Role.admin:
-        return True
-    if actor.role in (Role.staff, Role.secretary) and actor.community_id is not None:
-        return actor.community_id == community_id
-    if actor.role in (Role.secretary, Role.street_officer) and actor.street_id is not None:
-        return session.scalar(select(Community.street_id).where(Community.id == community_id)) == actor.street_id
-    return False
+    return may_read_community(session, actor, community_id)
 
 
 def require_reader(session: Session, actor: Actor, community_id: int) -> None:
-    if actor.role not in (Role.admin, Role.staff, Role.secretary, Role.street_officer):
-        raise Forbidden(_("Suggestions and meetings are kept by the community's staff and secretary."),
-                        code="role_not_allowed")
-    if not _may_read(session, actor, community_id):
-        raise Forbidden(_("That belongs to another community."), code="out_of_scope")
+    require_community_reader(session, actor, community_id, REFUSAL)
 
 
 def suggestion_out(s: Suggestion, locale: str, *, actions: list[str] | None = None) -> dict[str, Any]:

@@ -76,6 +76,7 @@ __all__ = [
 # them whatever was imported first. They import only ``.base`` from here.
 from ..deliberation import models as _deliberation_models  # noqa: E402,F401
 from ..identity import models as _identity_models  # noqa: E402,F401
+from ..partylife import models as _partylife_models  # noqa: E402,F401
 from ..people import models as _people_models  # noqa: E402,F401
 from ..visits import models as _visits_models  # noqa: E402,F401
 from ..volunteers import models as _volunteers_models  # noqa: E402,F401

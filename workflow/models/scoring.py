@@ -62,6 +62,7 @@ class PointReason(enum.StrEnum):
     task_verified = "task_verified"  # bonus: a task of theirs was verified
     visit_collected = "visit_collected"  # bonus: they collected a problem on a home visit (访)
     household_visit = "household_visit"  # bonus: they visited a household they look after (走访), once a month
+    activity_attended = "activity_attended"  # bonus: they attended a party-life activity (组织生活), by its kind
     resident_satisfied = "resident_satisfied"  # bonus: the resident was satisfied (满意) with their task
     released = "released"  # deduction: they gave a claimed task back
     sent_back = "sent_back"  # deduction: staff sent their result back

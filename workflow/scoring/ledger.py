@@ -66,11 +66,21 @@ def credit_visit(session: Session, timezone: str, visit, now: datetime) -> bool:
                 street_id=visit.street_id, community_id=visit.community_id, created_at=now)
 
 
+def credit_attendance(session: Session, timezone: str, activity, member_id: int, now: datetime) -> bool:
+    """A member attended a party-life activity (workflow.partylife): the points its kind is worth
+    under the policy of the activity's month, once per activity, dated the day it was held."""
+    at = datetime.combine(activity.held_on, time(12), ZoneInfo(timezone))
+    return _add(session, timezone, member_id, PointReason.activity_attended, f"activity:{activity.id}:{member_id}",
+                at, request_id=None, street_id=activity.street_id, community_id=activity.community_id,
+                created_at=now, value=lambda rules: rules.party_life.points_for(activity.kind.value))
+
+
 def _add(session: Session, timezone: str, member_id: int, reason: PointReason, source_key: str, at: datetime, *,
-         request_id: int | None, street_id: int, community_id: int, created_at: datetime | None = None) -> bool:
+         request_id: int | None, street_id: int, community_id: int, created_at: datetime | None = None,
+         value=None) -> bool:
     dated = _dated(at, timezone)
     version, rules = _policy(session, dated["period_month"])
-    points = rules.point_value(reason.value)
+    points = value(rules) if value is not None else rules.point_value(reason.value)
     if points == 0:
         return False
     return insert_once(session, PointEntry.__table__, "source_key", {

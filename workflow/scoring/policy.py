@@ -135,6 +135,27 @@ class PeopleRules(_Strict):
     quiet_weeks: StrictInt = Field(8, ge=1, le=104)
 
 
+Count = Annotated[int, Field(ge=0, le=10000, strict=True)]
+ActivityPoints = Annotated[int, Field(ge=0, le=100, strict=True)]
+
+
+class PartyLifeRules(_Strict):
+    """组织生活: the points one attendance earns, by the kind of activity, and the annual targets a
+    member has unless a secretary set their own (hours of verified tasks, household visits,
+    activities attended). The mid-year check compares the first half year with half of each target."""
+
+    study_day: ActivityPoints = 2
+    theme_day: ActivityPoints = 2
+    volunteer_activity: ActivityPoints = 3
+    care_visit: ActivityPoints = 3
+    target_hours: Annotated[Decimal, Field(ge=0, le=10000, max_digits=6, decimal_places=1)] = Decimal("24")
+    target_visits: Count = 12
+    target_activities: Count = 12
+
+    def points_for(self, kind: str) -> int:
+        return getattr(self, kind)
+
+
 class PolicyRules(_Strict):
     period_kind: Literal["month", "19th"] = "month"
     satisfaction_k: Share = Decimal("0.9")
@@ -148,6 +169,7 @@ class PolicyRules(_Strict):
     # The visit plan (workflow.visits.plan): how often each kind of household is due, and by whom.
     visits: VisitPlan = Field(default_factory=VisitPlan)
     people: PeopleRules = PeopleRules()
+    party_life: PartyLifeRules = PartyLifeRules()
 
     @model_validator(mode="after")
     def _quotas(self):

@@ -63,6 +63,7 @@ POINT_REASON_LABELS: dict[str, Text] = {
     "task_verified": _("Task verified"),
     "visit_collected": _("Problem found on a home visit was closed"),
     "household_visit": _("Household visited (once a month each)"),
+    "activity_attended": _("Party-life activity attended"),
     "resident_satisfied": _("Resident satisfied with the task"),
     "released": _("Task given back"),
     "sent_back": _("Result sent back by staff"),
