@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -101,6 +103,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def today(self) -> date:
+        """The local date now, in the configured time zone: the day pages and checks speak of."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
 
 @lru_cache

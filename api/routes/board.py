@@ -15,8 +15,7 @@ from workflow.errors import NotFound
 from workflow.i18n import _
 from workflow.identity import commands as identity_commands
 from workflow.identity import views as identity
-from workflow.models import Building, utcnow
-from workflow.scoring.periods import local_date
+from workflow.models import Building
 
 from .. import schemas as s
 from ..context import Ctx, get_auth_ctx, get_ctx
@@ -133,7 +132,7 @@ class ShowingOut(BaseModel):
 
 
 def _today(ctx: Ctx) -> date:
-    return local_date(utcnow(), ctx.settings.timezone)
+    return ctx.settings.today()
 
 
 @router.get("/board/{scope_kind}/{code}", response_model=BoardOut)

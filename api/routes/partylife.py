@@ -10,9 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from workflow.models import utcnow
 from workflow.partylife import commands, views
-from workflow.scoring.periods import local_date
 
 from .. import schemas as s
 from ..context import Ctx, get_auth_ctx
@@ -23,9 +21,6 @@ router = APIRouter(tags=["party life"], responses={401: {"model": s.ErrorOut}, 4
 Kind = Literal["study_day", "theme_day", "volunteer_activity", "care_visit"]
 Check = Literal["mid_year", "year_end"]
 
-
-def _today(ctx: Ctx) -> date:
-    return local_date(utcnow(), ctx.settings.timezone)
 
 
 class ActivityIn(BaseModel):
@@ -211,14 +206,14 @@ def community_targets(community_id: s.CommunityId, year: int | None = Query(None
     June against half of each) or the year-end assessment."""
     with ctx.transaction(read_only=True) as tx:
         return views.community_targets(tx.session, tx.actor, community_id, ctx.locale, year=year, check=check,
-                                       today=_today(ctx))
+                                       today=ctx.settings.today())
 
 
 @router.get("/me/targets", response_model=MyTargetsOut, response_model_by_alias=True)
 def my_targets(year: int | None = Query(None, ge=2000, le=9999), check: Check = Query("year_end"),
                ctx: Ctx = Depends(get_auth_ctx)):
     with ctx.transaction(read_only=True) as tx:
-        return views.my_targets(tx.session, tx.actor, ctx.locale, year=year, check=check, today=_today(ctx))
+        return views.my_targets(tx.session, tx.actor, ctx.locale, year=year, check=check, today=ctx.settings.today())
 
 
 @router.put("/members/{member_id}/targets/{year}", response_model=TargetOut)

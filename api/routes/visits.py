@@ -11,8 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from workflow.commands import intake
-from workflow.models import Account, utcnow
-from workflow.scoring.periods import local_date
+from workflow.models import Account
 from workflow.visits import commands, coverage, views
 
 from .. import schemas as s
@@ -32,7 +31,7 @@ Tags = Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=10
 
 
 def _today(ctx: Ctx) -> date:
-    return local_date(utcnow(), ctx.settings.timezone)
+    return ctx.settings.today()
 
 
 # --- bodies ------------------------------------------------------------------------------------
@@ -508,7 +507,7 @@ def building_requests(building_id: BuildingId, ctx: Ctx = Depends(get_auth_ctx))
     """The building's requests not yet closed, newest first: for its leader (places to the
     building, no contacts) and for those who read its community's households."""
     with ctx.transaction(read_only=True) as tx:
-        rows = views.building_requests(tx.session, tx.actor, building_id, local_date(utcnow(), ctx.settings.timezone))
+        rows = views.building_requests(tx.session, tx.actor, building_id, ctx.settings.today())
         out = s.requests_out(tx.session, tx.actor, rows, ctx.locale)
     return s.json_response(list[s.RequestOut], out)
 
@@ -517,7 +516,7 @@ def building_requests(building_id: BuildingId, ctx: Ctx = Depends(get_auth_ctx))
 def my_buildings(ctx: Ctx = Depends(get_auth_ctx)):
     """The buildings the caller leads today (楼栋长); empty for everyone else."""
     with ctx.transaction(read_only=True) as tx:
-        return views.my_buildings(tx.session, tx.actor, local_date(utcnow(), ctx.settings.timezone))
+        return views.my_buildings(tx.session, tx.actor, ctx.settings.today())
 
 
 # --- grid workers and rounds --------------------------------------------------------------------

@@ -18,8 +18,7 @@ from workflow.exports import PDF
 from workflow.i18n import _
 from workflow.identity import commands as identity_commands
 from workflow.identity import views as identity
-from workflow.models import Building, Community, utcnow
-from workflow.scoring.periods import local_date
+from workflow.models import Building, Community
 
 from .. import charts, forms
 from ..context import WebCtx, form_data, get_web_ctx
@@ -32,7 +31,7 @@ PUBLIC_HEADERS = {"Cache-Control": "public, max-age=300"}
 
 
 def _today(ctx: WebCtx) -> date:
-    return local_date(utcnow(), ctx.settings.timezone)
+    return ctx.settings.today()
 
 
 def _board(ctx: WebCtx, tx, scope_kind: str, code: str, period: str | None) -> dict:

@@ -17,9 +17,7 @@ from workflow.deliberation.lifecycle import STATUS_LABELS, TRIGGER_LABELS
 from workflow.deliberation.models import SuggestionStatus
 from workflow.errors import DomainError
 from workflow.i18n import _
-from workflow.models import utcnow
 from workflow.repository import places
-from workflow.scoring.periods import local_date
 
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
@@ -91,7 +89,7 @@ def _desk_page(ctx: WebCtx, community_id: int | None, status_filter: str | None 
                 {"community_id": community_id, "suggestions": rows, "meetings": meetings, "open_ones": open_ones,
                  "may_keep": may_keep, "errors": errors or {}, "values": values or {}, "editing": editing,
                  "trigger_labels": TRIGGER_LABELS, "statuses": [(s.value, STATUS_LABELS[s]) for s in SuggestionStatus],
-                 "status_filter": status_filter or "", "today": local_date(utcnow(), ctx.settings.timezone)},
+                 "status_filter": status_filter or "", "today": ctx.settings.today()},
                 status=status)
 
 

@@ -14,9 +14,7 @@ from starlette.datastructures import FormData
 from api.schemas import DbId
 from workflow.errors import DomainError
 from workflow.i18n import _
-from workflow.models import utcnow
 from workflow.partylife import commands, views
-from workflow.scoring.periods import local_date
 
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
@@ -30,9 +28,6 @@ READERS = ("staff", "secretary", "street_officer", "admin")
 KEEPERS = ("staff", "secretary")
 ACTIVITY_FIELDS = ("kind", "title", "held_on", "place")
 
-
-def _today(ctx: WebCtx) -> date:
-    return local_date(utcnow(), ctx.settings.timezone)
 
 
 # --- a member checks in ----------------------------------------------------------------------------
@@ -78,7 +73,7 @@ def _activities_page(ctx: WebCtx, community_id: int | None, *, errors: dict | No
     return page(ctx.request, "partylife/activities.html",
                 {"community_id": community_id, "activities": rows, "may_keep": may_keep,
                  "kinds": views.kind_options(ctx.locale), "errors": errors or {},
-                 "values": values or {"held_on": _today(ctx).isoformat()}}, status=status)
+                 "values": values or {"held_on": ctx.settings.today().isoformat()}}, status=status)
 
 
 @router.get("/desk/activities")
@@ -142,5 +137,5 @@ def targets(community_id: int | None = Query(None, ge=1, le=2**31 - 1),
     with ctx.transaction(roles=READERS) as tx:
         community_id = desk_community(tx.session, tx.actor, community_id)
         progress = views.community_targets(tx.session, tx.actor, community_id, ctx.locale, year=year, check=check,
-                                           today=_today(ctx))
+                                           today=ctx.settings.today())
     return page(ctx.request, "partylife/targets.html", {"p": progress, "checks": views.CHECK_LABELS})

@@ -17,10 +17,9 @@ from workflow.errors import DomainError, NotFound
 from workflow.i18n import _
 from workflow.identity import views as identity
 from workflow.lifecycle import TRIGGER_LABELS
-from workflow.models import Role, utcnow
+from workflow.models import Role
 from workflow.people import views as people_views
 from workflow.repository import requests as repo
-from workflow.scoring.periods import local_date
 
 from .. import forms
 from ..context import WebCtx, form_data, get_web_ctx
@@ -104,7 +103,7 @@ def detail_page(ctx: WebCtx, request_id: int, *, errors: dict | None = None, val
         if role in (Role.staff, Role.secretary, Role.admin) and request.status in people_views.SKILLED_SHOWN:
             context["skilled"] = people_views.skilled_for(tx.session, tx.actor, request.id)
         if role == Role.resident:  # 亮身份: who serves the resident's building, who did the work
-            today = local_date(utcnow(), ctx.settings.timezone)
+            today = ctx.settings.today()
             context["serving"] = identity.serving(tx.session, request.building_id, today, ctx.locale)
             context["handled"] = identity.handled_by(tx.session, request, ctx.locale)
         # An error of a form the page no longer offers (the request moved on meanwhile) is shown

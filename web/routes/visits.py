@@ -16,10 +16,9 @@ from api.schemas import DbId
 from workflow.commands import intake
 from workflow.errors import DomainError, InvalidInput, NotFound
 from workflow.i18n import _
-from workflow.models import Building, Grid, utcnow
+from workflow.models import Building, Grid
 from workflow.repository import places
 from workflow.scoring import periods
-from workflow.scoring.periods import local_date
 from workflow.visits import commands, coverage, views
 from workflow.visits import repository as repo
 
@@ -42,7 +41,7 @@ OUTCOME_LABELS = {"all_well": _("All well"), "need": _("A need noted"), "problem
 
 
 def _today(ctx: WebCtx) -> date:
-    return local_date(utcnow(), ctx.settings.timezone)
+    return ctx.settings.today()
 
 
 def _labels(ctx: WebCtx, labels: dict) -> list[tuple[str, str]]:
